@@ -1,0 +1,1 @@
+//! The node binding. Not built yet: see docs/status.md.

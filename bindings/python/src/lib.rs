@@ -1,0 +1,1 @@
+//! The python binding. Not built yet: see docs/status.md.

@@ -1,0 +1,1 @@
+//! The wasm binding. Not built yet: see docs/status.md.

@@ -1,0 +1,2 @@
+//! The `veritydb` command.
+fn main() {}

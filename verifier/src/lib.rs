@@ -1,0 +1,1 @@
+//! `veritydb-verify`: an independent implementation of `docs/spec/`. Bytes in, verdict out.
