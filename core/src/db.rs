@@ -1,0 +1,511 @@
+//! The embedded API: [`Db`] holds a node's tenants; a [`Tenant`] handle appends, reads,
+//! proves, checkpoints and exports one tenant's log.
+//!
+//! Both are cheap to clone, thread-safe, take `&self` and return owned values, so language
+//! bindings wrap them one-to-one. The last `Db` clone to drop stops background checkpoints and
+//! saves the recovery state so the next open is fast.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::checkpoint::{Checkpoint, NodeKey};
+use crate::entry::{Field, Hash, InvalidInput, Kind, TenantName};
+use crate::env::{Clock, OsSalts, SaltSource, SystemClock};
+use crate::error::{CheckpointError, Corruption, OpenError, ProofError, ReadError, WriteError};
+use crate::limits;
+use crate::log::{Log, LogConfig, NewEntry, StoredEntry};
+use crate::merkle;
+use crate::storage::{FileStorage, MemoryStorage, Storage};
+
+/// How a database is opened. `Options::default()` suits most uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    node_name: Option<String>,
+    node_key: Option<NodeKey>,
+    clock: Option<Arc<dyn Clock>>,
+    salts: Option<Arc<dyn SaltSource>>,
+    checkpoint_every_entries: u64,
+    checkpoint_interval_ms: u64,
+    background_checkpoints: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            node_name: None,
+            node_key: None,
+            clock: None,
+            salts: None,
+            checkpoint_every_entries: 10_000,
+            checkpoint_interval_ms: 1_000,
+            background_checkpoints: true,
+        }
+    }
+}
+
+impl Options {
+    /// The node name, used in every tenant's origin (`docs/spec/checkpoint.md` §2). Fixed when
+    /// the database is created; defaults to `veritydb.local/<key fingerprint>`.
+    pub fn node_name(mut self, name: impl Into<String>) -> Options {
+        self.node_name = Some(name.into());
+        self
+    }
+
+    /// The signing key for a new database (a fresh random key by default).
+    pub fn node_key(mut self, key: NodeKey) -> Options {
+        self.node_key = Some(key);
+        self
+    }
+
+    /// The clock that timestamps entries.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Options {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The source of record salts (the operating system's CSPRNG by default).
+    pub fn salts(mut self, salts: Arc<dyn SaltSource>) -> Options {
+        self.salts = Some(salts);
+        self
+    }
+
+    /// Take a checkpoint once a tenant's log grew by this many entries (default 10,000).
+    pub fn checkpoint_every_entries(mut self, entries: u64) -> Options {
+        self.checkpoint_every_entries = entries.max(1);
+        self
+    }
+
+    /// Take a checkpoint of a grown log at least this often (default 1,000 ms).
+    pub fn checkpoint_interval_ms(mut self, interval_ms: u64) -> Options {
+        self.checkpoint_interval_ms = interval_ms.max(1);
+        self
+    }
+
+    /// Whether a background thread takes checkpoints (default true). Without it,
+    /// checkpoints are taken only on demand.
+    pub fn background_checkpoints(mut self, enabled: bool) -> Options {
+        self.background_checkpoints = enabled;
+        self
+    }
+}
+
+/// A VerityDB node, embedded in this process.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<DbInner>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("node_name", &self.node_name())
+            .finish()
+    }
+}
+
+struct DbInner {
+    log: Arc<Log>,
+    checkpointer: Mutex<Option<Checkpointer>>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database in directory `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db, OpenError> {
+        Db::open_with(path, Options::default())
+    }
+
+    /// Opens the database in `path` with options.
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Db, OpenError> {
+        let storage = FileStorage::open(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock => OpenError::InUse(e.to_string()),
+            _ => OpenError::Io(e),
+        })?;
+        Db::open_storage(Arc::new(storage), options)
+    }
+
+    /// A database that lives in memory and disappears when the last handle drops.
+    pub fn open_in_memory() -> Result<Db, OpenError> {
+        Db::open_storage(Arc::new(MemoryStorage::new()), Options::default())
+    }
+
+    /// Opens a database on any storage (the fault-injecting one in tests).
+    pub fn open_storage(storage: Arc<dyn Storage>, options: Options) -> Result<Db, OpenError> {
+        let (node_name, key) = crate::node::load_or_create(
+            storage.as_ref(),
+            options.node_name.as_deref(),
+            options.node_key.as_ref(),
+        )?;
+        let salts: Arc<dyn SaltSource> = match &options.salts {
+            Some(salts) => Arc::clone(salts),
+            None => Arc::new(OsSalts::new().map_err(|e| OpenError::Random(e.to_string()))?),
+        };
+        let clock = options
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        let log = Arc::new(Log::open(
+            storage,
+            LogConfig {
+                node_name,
+                key,
+                clock,
+                salts,
+            },
+        )?);
+        let checkpointer = match options.background_checkpoints {
+            true => Some(Checkpointer::start(&log, &options)?),
+            false => None,
+        };
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                log,
+                checkpointer: Mutex::new(checkpointer),
+            }),
+        })
+    }
+
+    /// A handle on tenant `name`, creating its log if it does not exist.
+    pub fn tenant(&self, name: &str) -> Result<Tenant, WriteError> {
+        let name = TenantName::new(name)?;
+        let id = self.inner.log.tenant_id(&name)?;
+        Ok(Tenant {
+            db: self.clone(),
+            id,
+            name,
+        })
+    }
+
+    /// A handle on an existing tenant, without creating it.
+    pub fn existing_tenant(&self, name: &str) -> Option<Tenant> {
+        let id = self.inner.log.tenant_by_name(name)?;
+        let name = TenantName::new(name).ok()?;
+        Some(Tenant {
+            db: self.clone(),
+            id,
+            name,
+        })
+    }
+
+    /// The names of all tenants, in creation order.
+    pub fn tenants(&self) -> Vec<String> {
+        self.inner
+            .log
+            .tenants()
+            .into_iter()
+            .map(|(_, name)| name.as_str().to_owned())
+            .collect()
+    }
+
+    /// The node's name.
+    pub fn node_name(&self) -> &str {
+        self.inner.log.node_name()
+    }
+
+    /// The node's Ed25519 public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.inner.log.key().public_key()
+    }
+
+    /// Why writes stopped, if an I/O failure stopped them (reopen to recover).
+    pub fn stopped(&self) -> Option<String> {
+        self.inner.log.stopped()
+    }
+}
+
+impl Drop for DbInner {
+    fn drop(&mut self) {
+        let checkpointer = self
+            .checkpointer
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.stop();
+        }
+        // Best effort: without a saved state the next open replays more, nothing is lost.
+        let _ = self.log.save_state();
+    }
+}
+
+/// An application event read back from a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Position in the tenant's log.
+    pub position: u64,
+    /// When it was appended, in microseconds since the Unix epoch.
+    pub timestamp_us: u64,
+    /// The stream it was appended to.
+    pub stream: String,
+    /// The event, as JSON text.
+    pub data: String,
+}
+
+/// One tenant's log.
+#[derive(Clone)]
+pub struct Tenant {
+    db: Db,
+    id: u32,
+    name: TenantName,
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("name", &self.name.as_str())
+            .finish()
+    }
+}
+
+/// Entries read per step when scanning a range.
+const SCAN_STEP_ENTRIES: u64 = 1024;
+
+impl Tenant {
+    pub(crate) fn log(&self) -> &Log {
+        &self.db.inner.log
+    }
+
+    pub(crate) fn view(&self) -> crate::log::TenantView {
+        self.log().view(self.id)
+    }
+
+    /// The tenant's name.
+    pub fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    /// The origin of the tenant's log: `node_name/tenant`.
+    pub fn origin(&self) -> String {
+        format!("{}/{}", self.log().node_name(), self.name)
+    }
+
+    /// The C2SP verifier key an auditor pins to check this tenant's checkpoints.
+    pub fn verifier_key(&self) -> String {
+        self.log().key().verifier_key(&self.origin())
+    }
+
+    /// The number of durable entries.
+    pub fn size(&self) -> u64 {
+        self.view().size
+    }
+
+    /// Appends a JSON event to a named stream; returns its position once durable.
+    pub fn append(&self, stream: &str, event_json: &str) -> Result<u64, WriteError> {
+        Ok(self.append_batch(&[(stream, event_json)])?.start)
+    }
+
+    /// Appends events atomically: all are durable, or none is.
+    pub fn append_batch(&self, events: &[(&str, &str)]) -> Result<Range<u64>, WriteError> {
+        let entries = events
+            .iter()
+            .map(|(stream, json)| event_entry(stream, json))
+            .collect::<Result<Vec<_>, InvalidInput>>()?;
+        self.append_entries(&entries)
+    }
+
+    /// Appends entries of any kind atomically (for layers above the log, such as SQL).
+    pub fn append_entries(&self, entries: &[NewEntry]) -> Result<Range<u64>, WriteError> {
+        self.log().append(self.id, entries)
+    }
+
+    /// Entries `start..end` of the durable log.
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, ReadError> {
+        let view = self.view();
+        if end.saturating_sub(start) > limits::READ_EVENTS_MAX as u64 {
+            return Err(ReadError::OutOfRange {
+                requested: end,
+                size: view.size,
+            });
+        }
+        self.log().read_entries(&view, start, end)
+    }
+
+    /// The events of `stream` at positions in `start..end` (clamped to the durable log), at
+    /// most `READ_EVENTS_MAX` of them; continue from the last position + 1 for more.
+    pub fn read(&self, stream: &str, start: u64, end: u64) -> Result<Vec<Event>, ReadError> {
+        validate_stream(stream)?;
+        let view = self.view();
+        let end = end.min(view.size);
+        let mut events = Vec::new();
+        let mut at = start;
+        while at < end && events.len() < limits::READ_EVENTS_MAX {
+            let step_end = end.min(at + SCAN_STEP_ENTRIES);
+            for e in self.log().read_entries(&view, at, step_end)? {
+                if events.len() == limits::READ_EVENTS_MAX {
+                    break;
+                }
+                if let Some(event) = as_event(&e, stream) {
+                    events.push(event);
+                }
+            }
+            at = step_end;
+        }
+        Ok(events)
+    }
+
+    /// Signs a checkpoint of the durable log now (or returns the one of this size).
+    pub fn checkpoint(&self) -> Result<Checkpoint, CheckpointError> {
+        self.log().checkpoint(self.id)
+    }
+
+    /// The latest durable checkpoint, if any.
+    pub fn latest_checkpoint(&self) -> Option<Checkpoint> {
+        self.view().latest
+    }
+
+    /// Durable checkpoints number `start..end`, oldest first.
+    pub fn checkpoints(&self, start: u64, end: u64) -> Result<Vec<Checkpoint>, ReadError> {
+        let end = end.min(start.saturating_add(limits::READ_EVENTS_MAX as u64));
+        self.log().read_checkpoints(&self.view(), start, end)
+    }
+
+    /// The number of durable checkpoints.
+    pub fn checkpoint_count(&self) -> u64 {
+        self.view().checkpoints
+    }
+
+    /// The tree root at `size` (at most the durable size).
+    pub fn root(&self, size: u64) -> Result<Hash, ProofError> {
+        let view = self.view();
+        check_size(size, view.size)?;
+        Ok(merkle::root_at(&view.files, size)?)
+    }
+
+    /// The RFC 6962 inclusion proof of entry `index` in the tree of `size` entries.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+        let view = self.view();
+        check_size(size, view.size)?;
+        if index >= size {
+            return Err(ProofError::OutOfRange(format!(
+                "index {index} is not below size {size}"
+            )));
+        }
+        Ok(merkle::inclusion_proof(&view.files, index, size)?)
+    }
+
+    /// The RFC 6962 consistency proof from `old_size` to `new_size`.
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, ProofError> {
+        let view = self.view();
+        check_size(new_size, view.size)?;
+        if old_size == 0 || old_size > new_size {
+            return Err(ProofError::OutOfRange(format!(
+                "no consistency proof from {old_size} to {new_size}"
+            )));
+        }
+        Ok(merkle::consistency_proof(&view.files, old_size, new_size)?)
+    }
+
+    /// The latest durable checkpoint covering `position`, taking one if none does.
+    pub(crate) fn covering_checkpoint(&self, position: u64) -> Result<Checkpoint, CheckpointError> {
+        match self.latest_checkpoint() {
+            Some(cp) if cp.size > position => Ok(cp),
+            _ => self.checkpoint(),
+        }
+    }
+}
+
+fn check_size(size: u64, durable: u64) -> Result<(), ProofError> {
+    if size > durable {
+        return Err(ProofError::OutOfRange(format!(
+            "size {size} is beyond the durable log ({durable})"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn corrupt_proof(tenant: &str, detail: &str) -> ProofError {
+    ProofError::Corrupt(Corruption::new(tenant, detail))
+}
+
+fn validate_stream(stream: &str) -> Result<(), InvalidInput> {
+    let valid = !stream.is_empty()
+        && stream.len() <= limits::STREAM_NAME_BYTES_MAX
+        && !stream.chars().any(char::is_control);
+    if valid {
+        Ok(())
+    } else {
+        Err(InvalidInput::StreamName(stream.to_owned()))
+    }
+}
+
+fn event_entry(stream: &str, json: &str) -> Result<NewEntry, InvalidInput> {
+    validate_stream(stream)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(json)
+        .map_err(|e| InvalidInput::EventJson(e.to_string()))?;
+    Ok(NewEntry {
+        kind: Kind::Event,
+        actor: "embedded".to_owned(),
+        fields: vec![Field::new("stream", stream), Field::new("event", json)],
+    })
+}
+
+fn as_event(entry: &StoredEntry, stream: &str) -> Option<Event> {
+    if entry.header.kind != Kind::Event || entry.field("stream")? != stream.as_bytes() {
+        return None;
+    }
+    let data = String::from_utf8(entry.field("event")?.to_vec()).ok()?;
+    Some(Event {
+        position: entry.header.position,
+        timestamp_us: entry.header.timestamp_us,
+        stream: stream.to_owned(),
+        data,
+    })
+}
+
+/// The background thread that takes checkpoints every N entries or T milliseconds.
+struct Checkpointer {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    handle: JoinHandle<()>,
+}
+
+impl Checkpointer {
+    fn start(log: &Arc<Log>, options: &Options) -> std::io::Result<Checkpointer> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let log: Weak<Log> = Arc::downgrade(log);
+        let every = options.checkpoint_every_entries;
+        let interval_ms = options.checkpoint_interval_ms;
+        // Poll often enough to notice "every N entries" promptly without spinning.
+        let poll = Duration::from_millis(interval_ms.clamp(1, 100));
+        let signal = Arc::clone(&stop);
+        let handle = std::thread::Builder::new()
+            .name("veritydb-checkpoints".into())
+            .spawn(move || {
+                let mut last_us: HashMap<u32, u64> = HashMap::new();
+                loop {
+                    let (lock, cvar) = &*signal;
+                    let stopped = lock
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let (stopped, _) = cvar
+                        .wait_timeout(stopped, poll)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if *stopped {
+                        return;
+                    }
+                    drop(stopped);
+                    let Some(log) = log.upgrade() else { return };
+                    let now_us = log.clock().now_us();
+                    for id in log.tenants_due(every, interval_ms * 1000, now_us, &last_us) {
+                        if log.checkpoint(id).is_ok() {
+                            last_us.insert(id, now_us);
+                        }
+                    }
+                }
+            })?;
+        Ok(Checkpointer { stop, handle })
+    }
+
+    fn stop(self) {
+        let (lock, cvar) = &*self.stop;
+        *lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        cvar.notify_all();
+        if self.handle.thread().id() != std::thread::current().id() {
+            let _ = self.handle.join();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Every bound core respects, in one place. Format limits mirror `docs/spec/limits.md` (a
+//! verifier enforces the same numbers); node limits bound what a running node keeps in memory
+//! and on disk. Units come last in each name; each limit says why it has its value.
+
+/// Tenant names fit a `str8` and keep origins short (`docs/spec/limits.md`).
+pub const TENANT_NAME_BYTES_MAX: usize = 64;
+/// A host name plus a path.
+pub const NODE_NAME_BYTES_MAX: usize = 128;
+/// `node_name + "/" + tenant`, with slack for other logs' origins.
+pub const ORIGIN_BYTES_MAX: usize = 256;
+/// A token id or a service name, not a document.
+pub const ACTOR_BYTES_MAX: usize = 128;
+/// Derived: version, tenant, position, timestamp, kind, actor.
+pub const HEADER_BYTES_MAX: usize = 1 + 1 + TENANT_NAME_BYTES_MAX + 8 + 8 + 2 + 1 + ACTOR_BYTES_MAX;
+/// A wide table row; bounds the commitment list of one entry to 32 KiB.
+pub const ENTRY_FIELDS_MAX: usize = 1024;
+/// Column and field names.
+pub const FIELD_NAME_BYTES_MAX: usize = 128;
+/// Sum of field name and value bytes of one entry: documents belong in object storage.
+pub const ENTRY_PAYLOAD_BYTES_MAX: usize = 1024 * 1024;
+/// Application stream names.
+pub const STREAM_NAME_BYTES_MAX: usize = 128;
+/// Entries per tenant; bounds every proof to 49 hashes.
+pub const TREE_SIZE_MAX: u64 = 1 << 48;
+/// Above any valid proof for `TREE_SIZE_MAX`.
+pub const PROOF_HASHES_MAX: usize = 64;
+/// A checkpoint with `NOTE_SIGNATURES_MAX` Ed25519 signatures is under 4 KiB.
+pub const NOTE_BYTES_MAX: usize = 16 * 1024;
+/// C2SP requires accepting at least 16 signatures.
+pub const NOTE_SIGNATURES_MAX: usize = 32;
+/// Larger than the largest entry record plus its chain hash.
+pub const EXPORT_FRAME_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// Base64 of the largest entry record, a full proof and a note.
+pub const RECEIPT_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// The largest entry record (`docs/spec/entry.md` §7): every field disclosed.
+pub const ENTRY_RECORD_BYTES_MAX: usize = 2
+    + HEADER_BYTES_MAX
+    + 2
+    + ENTRY_FIELDS_MAX * 32
+    + 2
+    + ENTRY_FIELDS_MAX * (2 + 32 + 2 + 4)
+    + ENTRY_PAYLOAD_BYTES_MAX
+    + 32;
+
+const _: () = assert!(ENTRY_RECORD_BYTES_MAX + 32 <= EXPORT_FRAME_BODY_BYTES_MAX);
+const _: () = assert!(NODE_NAME_BYTES_MAX + 1 + TENANT_NAME_BYTES_MAX <= ORIGIN_BYTES_MAX);
+const _: () = assert!(HEADER_BYTES_MAX <= u16::MAX as usize);
+const _: () = assert!(ENTRY_FIELDS_MAX <= u16::MAX as usize);
+const _: () = assert!(ENTRY_RECORD_BYTES_MAX * 4 / 3 + NOTE_BYTES_MAX + 4096 <= RECEIPT_BYTES_MAX);
+const _: () = assert!(NOTE_SIGNATURES_MAX >= 16);
+const _: () = assert!(PROOF_HASHES_MAX > 48 + 1);
+
+// ---- Node limits (not part of the formats; see docs/internals/storage.md) ----
+
+/// Tenants one node holds: each costs two open files and a few hundred bytes of memory.
+pub const TENANTS_PER_NODE_MAX: usize = 4096;
+/// Entries one atomic batch may hold: a batch is written as one contiguous run of frames and
+/// must fit comfortably in one segment.
+pub const BATCH_ENTRIES_MAX: usize = 100_000;
+/// Bytes of one atomic batch, encoded. A batch never spans segments.
+pub const BATCH_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// A segment is closed once it reaches this size; sealed segments are never written again.
+pub const SEGMENT_BYTES_MAX: u64 = 256 * 1024 * 1024;
+/// The largest frame in a segment: one entry with its sealed payload and commitments.
+pub const STORAGE_FRAME_BYTES_MAX: usize = ENTRY_RECORD_BYTES_MAX + 4096;
+/// Events returned by one `read` call; callers page through longer ranges.
+pub const READ_EVENTS_MAX: usize = 100_000;
+/// The recovery state is rewritten after this many segment bytes, so an open after a crash
+/// replays at most about this much log.
+pub const STATE_INTERVAL_BYTES: u64 = 64 * 1024 * 1024;
+
+const _: () = assert!(BATCH_BYTES_MAX as u64 <= SEGMENT_BYTES_MAX / 2);
+const _: () = assert!(STORAGE_FRAME_BYTES_MAX <= BATCH_BYTES_MAX);

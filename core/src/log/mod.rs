@@ -1,0 +1,638 @@
+//! The node's log: every tenant's entries in shared, segmented, append-only files, with group
+//! commit, per-tenant hash chains and Merkle trees, and signed checkpoints.
+//!
+//! Write path: a caller hashes its entries' payloads outside any lock, then, under the log
+//! lock, assigns positions and timestamps, extends the tenant's chain and tree, encodes frames
+//! into the pending buffer and takes a ticket. Whoever finds no flush running becomes the
+//! leader: it writes every pending frame of every tenant, fsyncs once, writes the derived tree
+//! and index bytes, and marks all tickets up to its own durable. Writers wait for their ticket.
+//!
+//! Invariants:
+//! - only durable entries are visible (`durable_size`) and only durable sizes are signed;
+//! - an atomic batch is one contiguous run of frames inside one segment; recovery drops an
+//!   incomplete trailing batch as a whole;
+//! - a new segment is created only after the previous one is synced, so a torn tail can only
+//!   be in the last segment;
+//! - after a failed write or fsync the log stops accepting writes (what reached the disk is
+//!   unknown) until it is reopened and recovered.
+
+mod cursor;
+mod frame;
+mod read;
+mod recovery;
+mod state;
+mod tenant;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io;
+use std::ops::Range;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+pub use read::StoredEntry;
+
+use crate::checkpoint::{Checkpoint, NodeKey};
+use crate::entry::{self, Field, Hash, Header, Kind, TenantName};
+use crate::env::{Clock, SaltSource};
+use crate::error::{CheckpointError, WriteError};
+use crate::limits;
+use crate::merkle;
+use crate::storage::{Storage, StorageFile};
+use frame::{EntryFrame, SEGMENT_HEADER_BYTES, SealScheme};
+use state::RecoveryState;
+use tenant::{DerivedWrites, TenantFiles, TenantLog};
+
+/// An entry to append: its kind, who caused it, and its payload fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    /// What it records.
+    pub kind: Kind,
+    /// Who caused it (`docs/spec/entry.md` §1).
+    pub actor: String,
+    /// The payload.
+    pub fields: Vec<Field>,
+}
+
+/// An entry after hashing, ready to be positioned.
+struct Prepared {
+    kind: Kind,
+    actor: String,
+    field_commitments: Vec<u8>,
+    commitment: Hash,
+    sealed: Vec<u8>,
+}
+
+pub(crate) struct LogConfig {
+    pub(crate) node_name: String,
+    pub(crate) key: NodeKey,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) salts: Arc<dyn SaltSource>,
+}
+
+pub(crate) struct Log {
+    storage: Arc<dyn Storage>,
+    node_name: String,
+    key: NodeKey,
+    clock: Arc<dyn Clock>,
+    salts: Arc<dyn SaltSource>,
+    shared: Mutex<Shared>,
+    committed: Condvar,
+    segments: Mutex<BTreeMap<u64, Arc<dyn StorageFile>>>,
+    state_writer: Mutex<()>,
+}
+
+struct Shared {
+    /// Tenant `id` is at index `id - 1`.
+    tenants: Vec<TenantLog>,
+    by_name: HashMap<String, u32>,
+    chunks: Vec<Chunk>,
+    segment: u64,
+    segment_end: u64,
+    next_ticket: u64,
+    durable_ticket: u64,
+    flushing: bool,
+    stopped: Option<String>,
+    bytes_since_state: u64,
+    touched: BTreeSet<u32>,
+}
+
+/// Frames to write at `offset` of `segment`.
+struct Chunk {
+    segment: u64,
+    offset: u64,
+    bytes: Vec<u8>,
+    creates_segment: bool,
+}
+
+/// Everything one flush writes and what becomes durable when it succeeds.
+struct Flush {
+    chunks: Vec<Chunk>,
+    derived: DerivedWrites,
+    sizes: Vec<(u32, u64, u64)>,
+    target: u64,
+    state: Option<(RecoveryState, Vec<TenantFiles>)>,
+}
+
+pub(crate) fn segment_path(id: u64) -> String {
+    format!("segments/{id:020}.seg")
+}
+
+impl Shared {
+    fn tenant(&mut self, id: u32) -> &mut TenantLog {
+        &mut self.tenants[id as usize - 1]
+    }
+
+    /// Makes room for `bytes` of frames that must stay in one segment; returns where they go.
+    fn reserve(&mut self, bytes: usize) -> (u64, u64) {
+        if self.segment_end + bytes as u64 > limits::SEGMENT_BYTES_MAX
+            && self.segment_end > SEGMENT_HEADER_BYTES
+        {
+            self.segment += 1;
+            self.chunks.push(Chunk {
+                segment: self.segment,
+                offset: 0,
+                bytes: frame::segment_header(self.segment).to_vec(),
+                creates_segment: true,
+            });
+            self.segment_end = SEGMENT_HEADER_BYTES;
+        }
+        let contiguous = self.chunks.last().is_some_and(|c| {
+            c.segment == self.segment && c.offset + c.bytes.len() as u64 == self.segment_end
+        });
+        if !contiguous {
+            self.chunks.push(Chunk {
+                segment: self.segment,
+                offset: self.segment_end,
+                bytes: Vec::with_capacity(bytes),
+                creates_segment: false,
+            });
+        }
+        (self.segment, self.segment_end)
+    }
+
+    /// Appends encoded frames (reserved before) to the pending chunk.
+    fn push_frames(&mut self, encode: impl FnOnce(&mut Vec<u8>) -> usize) -> u64 {
+        let chunk = self.chunks.last_mut().expect("reserve() pushed a chunk");
+        let written = encode(&mut chunk.bytes) as u64;
+        self.segment_end += written;
+        self.next_ticket += 1;
+        self.next_ticket - 1
+    }
+
+    fn take_flush(&mut self) -> Flush {
+        let chunks = std::mem::take(&mut self.chunks);
+        let mut derived = DerivedWrites::default();
+        let mut sizes = Vec::new();
+        for id in std::mem::take(&mut self.touched) {
+            let t = self.tenant(id);
+            t.take_derived(&mut derived);
+            sizes.push((id, t.size, t.checkpoint_count));
+        }
+        self.bytes_since_state += chunks.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
+        let state = (self.bytes_since_state >= limits::STATE_INTERVAL_BYTES).then(|| {
+            self.bytes_since_state = 0;
+            self.recovery_state()
+        });
+        Flush {
+            chunks,
+            derived,
+            sizes,
+            target: self.next_ticket - 1,
+            state,
+        }
+    }
+
+    fn recovery_state(&self) -> (RecoveryState, Vec<TenantFiles>) {
+        let state = RecoveryState {
+            segment: self.segment,
+            offset: self.segment_end,
+            tenants: self.tenants.iter().map(TenantLog::snapshot).collect(),
+        };
+        (
+            state,
+            self.tenants.iter().map(|t| t.files.clone()).collect(),
+        )
+    }
+}
+
+impl Log {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        // Panics under this lock would be bugs in this module; the writer state is only
+        // changed by code that cannot panic halfway, so continuing is sound.
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn node_name(&self) -> &str {
+        &self.node_name
+    }
+
+    pub(crate) fn key(&self) -> &NodeKey {
+        &self.key
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The id of a tenant, creating it durably if it does not exist.
+    pub(crate) fn tenant_id(&self, name: &TenantName) -> Result<u32, WriteError> {
+        let mut g = self.lock();
+        if let Some(&id) = g.by_name.get(name.as_str()) {
+            return Ok(id);
+        }
+        if let Some(reason) = &g.stopped {
+            return Err(WriteError::Stopped(reason.clone()));
+        }
+        if g.tenants.len() >= limits::TENANTS_PER_NODE_MAX {
+            return Err(WriteError::TooManyTenants(limits::TENANTS_PER_NODE_MAX));
+        }
+        let id = u32::try_from(g.tenants.len() + 1).expect("tenants are bounded by 4096");
+        let files = self
+            .create_tenant_files(id)
+            .map_err(|e| self.stop(&mut g, e))?;
+        let origin = format!("{}/{}", self.node_name, name);
+        g.tenants.push(TenantLog::new(tenant::TenantInit {
+            id,
+            name: name.clone(),
+            origin,
+            files,
+            size: 0,
+            chain: entry::CHAIN_GENESIS,
+            last_timestamp_us: 0,
+            range: merkle::CompactRange::new(),
+            checkpoint_count: 0,
+        }));
+        g.by_name.insert(name.as_str().to_owned(), id);
+        g.reserve(64 + name.as_str().len());
+        let ticket = g.push_frames(|out| frame::encode_tenant(out, id, name.as_str()));
+        drop(g);
+        self.wait_durable(ticket)?;
+        Ok(id)
+    }
+
+    fn create_tenant_files(&self, id: u32) -> io::Result<TenantFiles> {
+        let files = TenantFiles::open(self.storage.as_ref(), id)?;
+        // Leftovers of a creation that never became durable.
+        files.truncate_to(0, 0)?;
+        self.storage.sync_dir("tenants")?;
+        self.storage.sync_dir("")?;
+        Ok(files)
+    }
+
+    /// The names and ids of all tenants.
+    pub(crate) fn tenants(&self) -> Vec<(u32, TenantName)> {
+        self.lock()
+            .tenants
+            .iter()
+            .map(|t| (t.id, t.name.clone()))
+            .collect()
+    }
+
+    pub(crate) fn tenant_by_name(&self, name: &str) -> Option<u32> {
+        self.lock().by_name.get(name).copied()
+    }
+
+    /// Appends entries as one atomic batch; returns their positions once durable.
+    pub(crate) fn append(&self, id: u32, entries: &[NewEntry]) -> Result<Range<u64>, WriteError> {
+        if entries.len() > limits::BATCH_ENTRIES_MAX {
+            return Err(WriteError::TooLarge(format!(
+                "{} entries (at most {})",
+                entries.len(),
+                limits::BATCH_ENTRIES_MAX
+            )));
+        }
+        let prepared = self.prepare(entries)?;
+        let frame_bytes: usize = prepared.iter().map(|p| frame_len(p, 0)).sum();
+        if frame_bytes > limits::BATCH_BYTES_MAX {
+            return Err(WriteError::TooLarge(format!(
+                "{frame_bytes} bytes encoded (at most {})",
+                limits::BATCH_BYTES_MAX
+            )));
+        }
+        let mut g = self.lock();
+        if let Some(reason) = &g.stopped {
+            return Err(WriteError::Stopped(reason.clone()));
+        }
+        let now_us = self.clock.now_us();
+        let tenant = g.tenant(id);
+        let start = tenant.size;
+        if start + prepared.len() as u64 > limits::TREE_SIZE_MAX {
+            return Err(WriteError::LogFull(tenant.name.to_string()));
+        }
+        let header_extra = tenant.name.as_str().len();
+        let timestamp_us = now_us.max(tenant.last_timestamp_us);
+        let (segment, mut offset) = g.reserve(frame_bytes + header_extra * prepared.len());
+        let mut ticket = 0;
+        let count = prepared.len();
+        for (i, p) in prepared.iter().enumerate() {
+            let tenant = g.tenant(id);
+            let header = Header {
+                tenant: tenant.name.clone(),
+                position: tenant.size,
+                timestamp_us,
+                kind: p.kind,
+                actor: p.actor.clone(),
+            }
+            .encode();
+            let leaf = entry::leaf_hash(&header, &p.commitment);
+            let chain = entry::chain_hash(&tenant.chain, &leaf);
+            tenant.push_entry(leaf, chain, timestamp_us, tenant::location(segment, offset));
+            let batch_remaining = u32::try_from(count - 1 - i).expect("batches are bounded");
+            let entry_frame = EntryFrame {
+                tenant_id: id,
+                batch_remaining,
+                header: &header,
+                field_commitments: &p.field_commitments,
+                seal: SealScheme::Plaintext,
+                key_id: 0,
+                sealed: &p.sealed,
+                chain,
+            };
+            ticket = g.push_frames(|out| frame::encode_entry(out, &entry_frame));
+            offset = g.segment_end;
+        }
+        g.touched.insert(id);
+        drop(g);
+        self.wait_durable(ticket)?;
+        Ok(start..start + count as u64)
+    }
+
+    /// Validates and hashes entries outside the lock.
+    fn prepare(&self, entries: &[NewEntry]) -> Result<Vec<Prepared>, WriteError> {
+        let mut salts = vec![[0u8; 32]; entries.len()];
+        self.salts.fill(&mut salts);
+        let mut prepared = Vec::with_capacity(entries.len());
+        for (e, salt) in entries.iter().zip(&salts) {
+            entry::validate_actor(&e.actor)?;
+            entry::validate_fields(&e.fields)?;
+            let commitments = entry::field_commitments(salt, &e.fields);
+            let commitment = entry::record_commitment(&commitments);
+            let mut sealed = Vec::with_capacity(
+                34 + e
+                    .fields
+                    .iter()
+                    .map(|f| 6 + f.name.len() + f.value.len())
+                    .sum::<usize>(),
+            );
+            frame::encode_plain_payload(&mut sealed, salt, &e.fields);
+            prepared.push(Prepared {
+                kind: e.kind,
+                actor: e.actor.clone(),
+                field_commitments: commitments.concat(),
+                commitment,
+                sealed,
+            });
+        }
+        Ok(prepared)
+    }
+
+    /// Waits until `ticket` is durable, leading a flush when none is running.
+    fn wait_durable(&self, ticket: u64) -> Result<(), WriteError> {
+        let mut g = self.lock();
+        loop {
+            if g.durable_ticket >= ticket {
+                return Ok(());
+            }
+            if let Some(reason) = &g.stopped {
+                return Err(WriteError::Stopped(reason.clone()));
+            }
+            if g.flushing {
+                g = self
+                    .committed
+                    .wait(g)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                continue;
+            }
+            let flush = g.take_flush();
+            g.flushing = true;
+            drop(g);
+            let result = self.write_flush(&flush);
+            g = self.lock();
+            g.flushing = false;
+            match result {
+                Ok(()) => mark_durable(&mut g, &flush),
+                Err(e) => {
+                    self.committed.notify_all();
+                    return Err(self.stop(&mut g, e));
+                }
+            }
+            self.committed.notify_all();
+            if let Some((state, files)) = flush.state {
+                drop(g);
+                if let Err(e) = self.write_state(&state, &files) {
+                    g = self.lock();
+                    return Err(self.stop(&mut g, e));
+                }
+                g = self.lock();
+            }
+        }
+    }
+
+    fn stop(&self, g: &mut Shared, error: io::Error) -> WriteError {
+        if g.stopped.is_none() {
+            g.stopped = Some(error.to_string());
+        }
+        WriteError::Io(error)
+    }
+
+    fn write_flush(&self, flush: &Flush) -> io::Result<()> {
+        let mut unsynced: Option<Arc<dyn StorageFile>> = None;
+        for chunk in &flush.chunks {
+            if chunk.creates_segment {
+                // The previous segment must be complete on disk before a later one exists.
+                if let Some(previous) = unsynced.take() {
+                    previous.sync()?;
+                }
+                let file = self.storage.open(&segment_path(chunk.segment))?;
+                file.write_all_at(&chunk.bytes, chunk.offset)?;
+                file.sync()?;
+                self.storage.sync_dir("segments")?;
+                self.segments_lock()
+                    .insert(chunk.segment, Arc::clone(&file));
+                continue;
+            }
+            let file = self.segment_file(chunk.segment)?;
+            file.write_all_at(&chunk.bytes, chunk.offset)?;
+            unsynced = Some(file);
+        }
+        if let Some(file) = unsynced {
+            file.sync()?;
+        }
+        flush.derived.apply()
+    }
+
+    fn segments_lock(&self) -> MutexGuard<'_, BTreeMap<u64, Arc<dyn StorageFile>>> {
+        self.segments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn segment_file(&self, id: u64) -> io::Result<Arc<dyn StorageFile>> {
+        let mut segments = self.segments_lock();
+        if let Some(file) = segments.get(&id) {
+            return Ok(Arc::clone(file));
+        }
+        let file = self.storage.open(&segment_path(id))?;
+        segments.insert(id, Arc::clone(&file));
+        Ok(file)
+    }
+
+    /// Writes the recovery state: derived files synced first, then the state replaced.
+    fn write_state(&self, state: &RecoveryState, files: &[TenantFiles]) -> io::Result<()> {
+        let _one_at_a_time = self
+            .state_writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for f in files {
+            f.sync()?;
+        }
+        let bytes = state.encode();
+        let tmp = self.storage.open("state.tmp")?;
+        tmp.set_len(0)?;
+        tmp.write_all_at(&bytes, 0)?;
+        tmp.sync()?;
+        self.storage.rename("state.tmp", "state")?;
+        self.storage.sync_dir("")
+    }
+
+    /// Writes a recovery state for the current durable log (at close).
+    pub(crate) fn save_state(&self) -> io::Result<()> {
+        let mut g = self.lock();
+        while g.flushing {
+            g = self
+                .committed
+                .wait(g)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        if g.stopped.is_some() || !g.chunks.is_empty() {
+            return Ok(());
+        }
+        let (state, files) = g.recovery_state();
+        drop(g);
+        self.write_state(&state, &files)
+    }
+
+    /// A reader's view of a tenant: its files and durable size.
+    pub(crate) fn view(&self, id: u32) -> TenantView {
+        let mut g = self.lock();
+        let t = g.tenant(id);
+        TenantView {
+            files: t.files.clone(),
+            size: t.durable_size,
+            checkpoints: t.durable_checkpoint_count,
+            latest: t.latest_durable.clone(),
+            name: t.name.clone(),
+        }
+    }
+
+    /// Signs a checkpoint of the tenant's durable log (or returns the one already signed for
+    /// that size), stores it durably and returns it.
+    pub(crate) fn checkpoint(&self, id: u32) -> Result<Checkpoint, CheckpointError> {
+        let mut g = self.lock();
+        if let Some(reason) = &g.stopped {
+            return Err(WriteError::Stopped(reason.clone()).into());
+        }
+        let t = g.tenant(id);
+        let size = t.durable_size;
+        if let Some((cp, ticket)) = &t.last_signed
+            && cp.size == size
+        {
+            let (cp, ticket) = (cp.clone(), *ticket);
+            drop(g);
+            self.wait_durable(ticket)?;
+            return Ok(cp);
+        }
+        let root = merkle::root_at(&t.files, size)?;
+        if let Some((last, _)) = &t.last_signed {
+            check_consistent(&t.files, last, size)?;
+        }
+        let cp = Checkpoint::sign(&t.origin, size, root, &[&self.key]);
+        let note_bytes = cp.note.len() + 64;
+        let (segment, offset) = g.reserve(note_bytes);
+        let ticket = g.push_frames(|out| frame::encode_checkpoint(out, id, size, &root, &cp.note));
+        let t = g.tenant(id);
+        t.push_checkpoint(size, &root, tenant::location(segment, offset));
+        t.last_signed = Some((cp.clone(), ticket));
+        g.touched.insert(id);
+        drop(g);
+        self.wait_durable(ticket)?;
+        Ok(cp)
+    }
+
+    /// Tenants whose durable log grew by at least `entries` since their last checkpoint, or
+    /// grew at all and whose last checkpoint is older than `age_us`.
+    pub(crate) fn tenants_due(
+        &self,
+        entries: u64,
+        age_us: u64,
+        now_us: u64,
+        last_us: &HashMap<u32, u64>,
+    ) -> Vec<u32> {
+        let g = self.lock();
+        g.tenants
+            .iter()
+            .filter(|t| {
+                let signed = t.last_signed.as_ref().map_or(0, |(cp, _)| cp.size);
+                let grown = t.durable_size.saturating_sub(signed);
+                let last = last_us.get(&t.id).copied().unwrap_or(0);
+                grown > 0 && (grown >= entries || now_us.saturating_sub(last) >= age_us)
+            })
+            .map(|t| t.id)
+            .collect()
+    }
+
+    /// Whether writes stopped after a failure.
+    pub(crate) fn stopped(&self) -> Option<String> {
+        self.lock().stopped.clone()
+    }
+}
+
+/// The consistency guard: before signing `size`, the tree must still hold the root signed
+/// for the last checkpoint, and sizes never shrink.
+fn check_consistent(
+    files: &TenantFiles,
+    last: &Checkpoint,
+    size: u64,
+) -> Result<(), CheckpointError> {
+    if size < last.size {
+        return Err(CheckpointError::Inconsistent(format!(
+            "size {size} is below the last signed size {}",
+            last.size
+        )));
+    }
+    let old_root = merkle::root_at(files, last.size)?;
+    if old_root != last.root {
+        return Err(CheckpointError::Inconsistent(format!(
+            "the tree no longer has the root signed at size {}",
+            last.size
+        )));
+    }
+    Ok(())
+}
+
+fn mark_durable(g: &mut Shared, flush: &Flush) {
+    g.durable_ticket = flush.target;
+    for &(id, size, checkpoints) in &flush.sizes {
+        let t = g.tenant(id);
+        assert!(
+            size >= t.durable_size,
+            "durable size went back for tenant {id}"
+        );
+        t.durable_size = size;
+        t.durable_checkpoint_count = checkpoints;
+        if let Some((cp, ticket)) = &t.last_signed
+            && *ticket <= flush.target
+        {
+            t.latest_durable = Some(cp.clone());
+        }
+    }
+}
+
+/// The encoded length of an entry frame, without the tenant name and actor in the header.
+fn frame_len(p: &Prepared, tenant_len: usize) -> usize {
+    let header = 1 + 1 + tenant_len + 8 + 8 + 2 + 1 + p.actor.len();
+    frame::FRAME_PREFIX_BYTES
+        + 1
+        + 4
+        + 4
+        + 2
+        + header
+        + 2
+        + p.field_commitments.len()
+        + 1
+        + 4
+        + 4
+        + p.sealed.len()
+        + 32
+}
+
+/// What readers need of a tenant, copied out of the lock.
+#[derive(Debug, Clone)]
+pub(crate) struct TenantView {
+    pub(crate) files: TenantFiles,
+    pub(crate) size: u64,
+    pub(crate) checkpoints: u64,
+    pub(crate) latest: Option<Checkpoint>,
+    pub(crate) name: TenantName,
+}

@@ -1,0 +1,149 @@
+//! The embedded log end to end: append, read, checkpoints, proofs, receipts, exports, reopen.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use veritydb::env::{SeededSalts, SteppingClock};
+use veritydb::merkle;
+use veritydb::storage::MemoryStorage;
+use veritydb::{Db, ExportOptions, NodeKey, Options};
+
+fn options() -> Options {
+    Options::default()
+        .node_name("test.example/node")
+        .node_key(NodeKey::from_seed(&[1; 32]))
+        .clock(Arc::new(SteppingClock::new(1_700_000_000_000_000, 10)))
+        .salts(Arc::new(SeededSalts::insecure_from_seed(7)))
+        .background_checkpoints(false)
+}
+
+#[test]
+fn append_read_and_prove() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    assert_eq!(t.origin(), "test.example/node/acme");
+    for i in 0..100u64 {
+        let p = t.append("orders", &format!(r#"{{"n":{i}}}"#)).unwrap();
+        assert_eq!(p, i);
+    }
+    let range = t
+        .append_batch(&[("orders", "1"), ("other", "2"), ("orders", "3")])
+        .unwrap();
+    assert_eq!(range, 100..103);
+    assert_eq!(t.size(), 103);
+    let events = t.read("orders", 95, 200).unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.position).collect::<Vec<_>>(),
+        vec![95, 96, 97, 98, 99, 100, 102]
+    );
+    assert_eq!(events[0].data, r#"{"n":95}"#);
+    let entries = t.entries(0, 103).unwrap();
+    let mut tree = merkle::MemoryTree::new();
+    for e in &entries {
+        tree.append(e.leaf());
+    }
+    let cp = t.checkpoint().unwrap();
+    assert_eq!((cp.size, cp.root), (103, tree.root()));
+    for (index, size) in [(0, 1), (5, 103), (102, 103), (64, 65)] {
+        let proof = t.inclusion_proof(index, size).unwrap();
+        let root = t.root(size).unwrap();
+        assert!(merkle::verify_inclusion(
+            &entries[index as usize].leaf(),
+            index,
+            size,
+            &proof,
+            &root
+        ));
+    }
+    let proof = t.consistency_proof(40, 103).unwrap();
+    assert!(merkle::verify_consistency(
+        40,
+        103,
+        &t.root(40).unwrap(),
+        &cp.root,
+        &proof
+    ));
+    assert!(t.inclusion_proof(103, 103).is_err());
+    assert!(t.inclusion_proof(0, 104).is_err());
+}
+
+#[test]
+fn bad_input_is_refused_with_clear_errors() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    assert!(db.tenant("Bad Name").is_err());
+    let t = db.tenant("acme").unwrap();
+    let err = t.append("s", "{not json").unwrap_err();
+    assert!(err.to_string().contains("not valid JSON"), "{err}");
+    assert!(t.append("", "1").is_err());
+    assert_eq!(t.size(), 0);
+}
+
+#[test]
+fn checkpoints_are_idempotent_and_listed() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    let empty = t.checkpoint().unwrap();
+    assert_eq!(empty.size, 0);
+    t.append("s", "1").unwrap();
+    let a = t.checkpoint().unwrap();
+    let b = t.checkpoint().unwrap();
+    assert_eq!(a, b);
+    t.append("s", "2").unwrap();
+    let c = t.checkpoint().unwrap();
+    assert_eq!(t.checkpoints(0, 10).unwrap(), vec![empty, a, c.clone()]);
+    assert_eq!(t.latest_checkpoint(), Some(c));
+}
+
+#[test]
+fn state_survives_reopen_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, vkey) = {
+        let db = Db::open_with(dir.path(), options()).unwrap();
+        let t = db.tenant("acme").unwrap();
+        t.append_batch(&[("a", "1"), ("a", "2")]).unwrap();
+        let cp = t.checkpoint().unwrap();
+        (cp.root, t.verifier_key())
+    };
+    let db = Db::open_with(dir.path(), options()).unwrap();
+    let t = db.existing_tenant("acme").unwrap();
+    assert_eq!(t.size(), 2);
+    assert_eq!(t.latest_checkpoint().unwrap().root, root);
+    assert_eq!(t.verifier_key(), vkey);
+    t.append("a", "3").unwrap();
+    assert_eq!(t.read("a", 0, 10).unwrap().len(), 3);
+    assert!(
+        Db::open_with(dir.path(), options()).is_err(),
+        "a second open of the same directory must fail"
+    );
+}
+
+#[test]
+fn receipts_and_exports_are_produced() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    for i in 0..10 {
+        t.append("s", &i.to_string()).unwrap();
+        if i % 3 == 0 {
+            t.checkpoint().unwrap();
+        }
+    }
+    let receipt = t.receipt(4, &["event"]).unwrap();
+    assert!(receipt.text.starts_with("c2sp.org/tlog-proof@v1\nextra "));
+    assert!(receipt.text.ends_with(&receipt.checkpoint.note));
+    assert!(t.receipt(4, &["nope"]).is_err());
+    let mut out = Vec::new();
+    let summary = t
+        .export(&mut out, &ExportOptions::default(), |_, _| {})
+        .unwrap();
+    assert_eq!((summary.from, summary.to, summary.entries), (0, 10, 10));
+    assert_eq!(summary.bytes, out.len() as u64);
+    assert!(out.starts_with(&veritydb::EXPORT_MAGIC));
+    let mut slice = Vec::new();
+    let options = ExportOptions {
+        from: 3,
+        to: Some(8),
+        withhold: vec!["event".into()],
+    };
+    let summary = t.export(&mut slice, &options, |_, _| {}).unwrap();
+    assert_eq!(summary.entries, 5);
+}
