@@ -52,14 +52,15 @@ pub fn verify_checkpoint(
 /// (smaller) to the newer one.
 ///
 /// Both must verify as checkpoints (with a trusted key named like their origin) first. Then:
-/// different origins → `origin_mismatch`; a proof of the wrong shape (including an old size
-/// above the new one) → `bad_proof`; the same size with different roots, or a proof that does
+/// different origins → `origin_mismatch`; more than `proof_hashes_max` hashes →
+/// `limit_exceeded`; a hash that is not 32 bytes, or a proof of the wrong shape (including an
+/// old size above the new one) → `bad_proof`; the same size with different roots, or a proof that does
 /// not hold → `inconsistent_checkpoints`. An old checkpoint of size 0 needs an empty proof and
 /// the empty tree's root.
-pub fn verify_checkpoint_consistency(
+pub fn verify_checkpoint_consistency<P: AsRef<[u8]>>(
     old_note: &[u8],
     new_note: &[u8],
-    proof: &[[u8; 32]],
+    proof: &[P],
     keys: &TrustedKeys,
 ) -> Report {
     let mut report = Report::new(Kind::Consistency);
@@ -125,10 +126,10 @@ pub fn verify_consistency<P: AsRef<[u8]>>(
     report
 }
 
-fn check_checkpoint_consistency(
+fn check_checkpoint_consistency<P: AsRef<[u8]>>(
     old_note: &[u8],
     new_note: &[u8],
-    proof: &[[u8; 32]],
+    proof: &[P],
     keys: &TrustedKeys,
     report: &mut Report,
 ) -> Result<(), Failure> {
@@ -149,12 +150,8 @@ fn check_checkpoint_consistency(
             ),
         ));
     }
-    if proof.len() > PROOF_HASHES_MAX {
-        return Err(Failure::new(
-            Reason::LimitExceeded,
-            "the proof exceeds proof_hashes_max",
-        ));
-    }
+    let (proof, _) = raw_proof(new.size, proof, [&old.root, &new.root])?;
+    let proof = &proof.hashes[..proof.len];
     let inconsistent = || {
         Failure::new(
             Reason::InconsistentCheckpoints,
