@@ -31,6 +31,8 @@ pub struct Options {
     checkpoint_every_entries: u64,
     checkpoint_interval_ms: u64,
     background_checkpoints: bool,
+    segment_bytes_max: u64,
+    state_interval_bytes: u64,
 }
 
 impl Default for Options {
@@ -43,6 +45,8 @@ impl Default for Options {
             checkpoint_every_entries: 10_000,
             checkpoint_interval_ms: 1_000,
             background_checkpoints: true,
+            segment_bytes_max: limits::SEGMENT_BYTES_MAX,
+            state_interval_bytes: limits::STATE_INTERVAL_BYTES,
         }
     }
 }
@@ -82,6 +86,20 @@ impl Options {
     /// Take a checkpoint of a grown log at least this often (default 1,000 ms).
     pub fn checkpoint_interval_ms(mut self, interval_ms: u64) -> Options {
         self.checkpoint_interval_ms = interval_ms.max(1);
+        self
+    }
+
+    /// Segment files are closed at this size (default 256 MiB, at least 64 KiB). A batch must
+    /// fit in half a segment.
+    pub fn segment_bytes_max(mut self, bytes: u64) -> Options {
+        self.segment_bytes_max = bytes.clamp(64 * 1024, limits::SEGMENT_BYTES_MAX);
+        self
+    }
+
+    /// Save the recovery state after this many bytes of log (default 64 MiB): the most an
+    /// open after a crash replays. Smaller means faster recovery and more background I/O.
+    pub fn state_interval_bytes(mut self, bytes: u64) -> Options {
+        self.state_interval_bytes = bytes.max(1);
         self
     }
 
@@ -134,30 +152,39 @@ impl Db {
 
     /// Opens a database on any storage (the fault-injecting one in tests).
     pub fn open_storage(storage: Arc<dyn Storage>, options: Options) -> Result<Db, OpenError> {
-        let (node_name, key) = crate::node::load_or_create(
-            storage.as_ref(),
-            options.node_name.as_deref(),
-            options.node_key.as_ref(),
-        )?;
-        let salts: Arc<dyn SaltSource> = match &options.salts {
-            Some(salts) => Arc::clone(salts),
+        let Options {
+            node_name,
+            node_key,
+            clock,
+            salts,
+            checkpoint_every_entries,
+            checkpoint_interval_ms,
+            background_checkpoints,
+            segment_bytes_max,
+            state_interval_bytes,
+        } = options;
+        let (node_name, key) =
+            crate::node::load_or_create(storage.as_ref(), node_name.as_deref(), node_key.as_ref())?;
+        let salts: Arc<dyn SaltSource> = match salts {
+            Some(salts) => salts,
             None => Arc::new(OsSalts::new().map_err(|e| OpenError::Random(e.to_string()))?),
         };
-        let clock = options
-            .clock
-            .clone()
-            .unwrap_or_else(|| Arc::new(SystemClock));
-        let log = Arc::new(Log::open(
-            storage,
-            LogConfig {
-                node_name,
-                key,
-                clock,
-                salts,
-            },
-        )?);
-        let checkpointer = match options.background_checkpoints {
-            true => Some(Checkpointer::start(&log, &options)?),
+        let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let config = LogConfig {
+            segment_bytes_max,
+            state_interval_bytes,
+            node_name,
+            key,
+            clock,
+            salts,
+        };
+        let log = Arc::new(Log::open(storage, config)?);
+        let checkpointer = match background_checkpoints {
+            true => Some(Checkpointer::start(
+                &log,
+                checkpoint_every_entries,
+                checkpoint_interval_ms,
+            )?),
             false => None,
         };
         Ok(Db {
@@ -462,11 +489,9 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(log: &Arc<Log>, options: &Options) -> std::io::Result<Checkpointer> {
+    fn start(log: &Arc<Log>, every: u64, interval_ms: u64) -> std::io::Result<Checkpointer> {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let log: Weak<Log> = Arc::downgrade(log);
-        let every = options.checkpoint_every_entries;
-        let interval_ms = options.checkpoint_interval_ms;
         // Poll often enough to notice "every N entries" promptly without spinning.
         let poll = Duration::from_millis(interval_ms.clamp(1, 100));
         let signal = Arc::clone(&stop);

@@ -107,7 +107,7 @@ pub trait NodeReader {
 pub fn subtree_hash<R: NodeReader>(reader: &R, begin: u64, end: u64) -> Result<Hash, R::Error> {
     debug_assert!(begin < end);
     let width = end - begin;
-    if width.is_power_of_two() && begin % width == 0 {
+    if width.is_power_of_two() && begin.is_multiple_of(width) {
         return reader.node(width.trailing_zeros(), begin / width);
     }
     let split = largest_power_of_two_below(width);

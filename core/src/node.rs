@@ -80,7 +80,7 @@ fn write(storage: &dyn Storage, name: &str, key: &NodeKey) -> Result<(), OpenErr
 
 fn read(storage: &dyn Storage) -> Result<(String, NodeKey), OpenError> {
     let file = storage.open(PATH)?;
-    let len = file.len()?;
+    let len = file.size_bytes()?;
     let corrupt = || Corruption::new(PATH, "unreadable node file (name and signing key)");
     if len > 4096 {
         return Err(corrupt().into());

@@ -147,3 +147,46 @@ fn receipts_and_exports_are_produced() {
     let summary = t.export(&mut slice, &options, |_, _| {}).unwrap();
     assert_eq!(summary.entries, 5);
 }
+
+#[test]
+fn the_node_refuses_to_sign_a_checkpoint_inconsistent_with_its_last_one() {
+    let storage = MemoryStorage::new();
+    let db = Db::open_storage(Arc::new(storage.clone()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    for i in 0..8 {
+        t.append("s", &i.to_string()).unwrap();
+    }
+    let signed = t.checkpoint().unwrap();
+    t.append("s", "8").unwrap();
+    // Rewrite history under the node: flip a bit of the stored root of the first 8 leaves.
+    let tree = storage
+        .paths()
+        .into_iter()
+        .find(|p| p.ends_with(".tree"))
+        .unwrap();
+    let subtree_root = merkle::node_position(3, 0) * 32;
+    storage.flip_bit(&tree, subtree_root, 0).unwrap();
+    let err = t.checkpoint().unwrap_err();
+    assert!(
+        matches!(err, veritydb::error::CheckpointError::Inconsistent(_)),
+        "{err}"
+    );
+    assert_eq!(t.latest_checkpoint(), Some(signed.clone()));
+    storage.flip_bit(&tree, subtree_root, 0).unwrap();
+    // Damage a node on entry 3's proof path: its receipt is refused rather than handed out.
+    let sibling_pair = merkle::node_position(1, 0) * 32;
+    storage.flip_bit(&tree, sibling_pair, 0).unwrap();
+    assert!(t.receipt(3, &[]).is_err());
+    storage.flip_bit(&tree, sibling_pair, 0).unwrap();
+    assert!(t.receipt(3, &[]).is_ok());
+    // Undamaged, signing works again and is consistent with the first checkpoint.
+    let next = t.checkpoint().unwrap();
+    let proof = t.consistency_proof(signed.size, next.size).unwrap();
+    assert!(merkle::verify_consistency(
+        signed.size,
+        next.size,
+        &signed.root,
+        &next.root,
+        &proof
+    ));
+}

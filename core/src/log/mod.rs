@@ -62,6 +62,8 @@ struct Prepared {
 }
 
 pub(crate) struct LogConfig {
+    pub(crate) segment_bytes_max: u64,
+    pub(crate) state_interval_bytes: u64,
     pub(crate) node_name: String,
     pub(crate) key: NodeKey,
     pub(crate) clock: Arc<dyn Clock>,
@@ -70,6 +72,7 @@ pub(crate) struct LogConfig {
 
 pub(crate) struct Log {
     storage: Arc<dyn Storage>,
+    batch_bytes_max: usize,
     node_name: String,
     key: NodeKey,
     clock: Arc<dyn Clock>,
@@ -81,6 +84,8 @@ pub(crate) struct Log {
 }
 
 struct Shared {
+    segment_bytes_max: u64,
+    state_interval_bytes: u64,
     /// Tenant `id` is at index `id - 1`.
     tenants: Vec<TenantLog>,
     by_name: HashMap<String, u32>,
@@ -123,7 +128,7 @@ impl Shared {
 
     /// Makes room for `bytes` of frames that must stay in one segment; returns where they go.
     fn reserve(&mut self, bytes: usize) -> (u64, u64) {
-        if self.segment_end + bytes as u64 > limits::SEGMENT_BYTES_MAX
+        if self.segment_end + bytes as u64 > self.segment_bytes_max
             && self.segment_end > SEGMENT_HEADER_BYTES
         {
             self.segment += 1;
@@ -168,7 +173,7 @@ impl Shared {
             sizes.push((id, t.size, t.checkpoint_count));
         }
         self.bytes_since_state += chunks.iter().map(|c| c.bytes.len() as u64).sum::<u64>();
-        let state = (self.bytes_since_state >= limits::STATE_INTERVAL_BYTES).then(|| {
+        let state = (self.bytes_since_state >= self.state_interval_bytes).then(|| {
             self.bytes_since_state = 0;
             self.recovery_state()
         });
@@ -284,10 +289,10 @@ impl Log {
         }
         let prepared = self.prepare(entries)?;
         let frame_bytes: usize = prepared.iter().map(|p| frame_len(p, 0)).sum();
-        if frame_bytes > limits::BATCH_BYTES_MAX {
+        if frame_bytes > self.batch_bytes_max {
             return Err(WriteError::TooLarge(format!(
                 "{frame_bytes} bytes encoded (at most {})",
-                limits::BATCH_BYTES_MAX
+                self.batch_bytes_max
             )));
         }
         let mut g = self.lock();

@@ -45,6 +45,7 @@ impl Log {
             let start = match &state {
                 Some(s) if s.segment == id => s.offset,
                 Some(s) if s.segment > id => {
+                    check_segment_header(file.as_ref(), id)?;
                     segments.insert(id, file);
                     continue;
                 }
@@ -78,11 +79,19 @@ impl Log {
         segments: BTreeMap<u64, Arc<dyn StorageFile>>,
         (segment, segment_end): (u64, u64),
     ) -> Log {
+        let mut tenants = tenants;
+        for t in &mut tenants {
+            // Everything replayed was synced before this point.
+            t.durable_size = t.size;
+            t.durable_checkpoint_count = t.checkpoint_count;
+        }
         let by_name = tenants
             .iter()
             .map(|t| (t.name.as_str().to_owned(), t.id))
             .collect();
         let shared = Shared {
+            segment_bytes_max: config.segment_bytes_max,
+            state_interval_bytes: config.state_interval_bytes,
             tenants,
             by_name,
             chunks: Vec::new(),
@@ -95,8 +104,12 @@ impl Log {
             bytes_since_state: 0,
             touched: Default::default(),
         };
+        // A batch never spans segments, so it must fit well inside one.
+        let batch_bytes_max =
+            crate::limits::BATCH_BYTES_MAX.min((config.segment_bytes_max / 2) as usize);
         Log {
             storage,
+            batch_bytes_max,
             node_name: config.node_name,
             key: config.key,
             clock: config.clock,
@@ -170,7 +183,7 @@ fn load_state(
         return Ok((None, Vec::new()));
     }
     let file = storage.open("state")?;
-    let len = usize::try_from(file.len()?).unwrap_or(usize::MAX);
+    let len = usize::try_from(file.size_bytes()?).unwrap_or(usize::MAX);
     // Bounded by TENANTS_PER_NODE_MAX tenants of at most a few KiB each.
     if len > 64 * 1024 * 1024 {
         return Ok((None, Vec::new()));
@@ -233,13 +246,13 @@ impl Replay<'_> {
         is_last: bool,
     ) -> Result<u64, OpenError> {
         let path = segment_path(id);
-        let len = file.len()?;
+        let len = file.size_bytes()?;
         let mut header = [0u8; SEGMENT_HEADER_BYTES as usize];
         let header_ok = len >= SEGMENT_HEADER_BYTES
             && file.read_exact_at(&mut header, 0).is_ok()
             && frame::parse_segment_header(&header) == Some(id);
         if !header_ok {
-            if is_last && start == SEGMENT_HEADER_BYTES && !cursor::frame_follows(file, 0, len)? {
+            if is_last && start == SEGMENT_HEADER_BYTES && never_written(file, len)? {
                 // A segment created just before a crash, before its header reached the disk.
                 file.set_len(0)?;
                 file.write_all_at(&frame::segment_header(id), 0)?;
@@ -397,6 +410,36 @@ impl Replay<'_> {
         }
         writes.apply()
     }
+}
+
+fn check_segment_header(file: &dyn StorageFile, id: u64) -> Result<(), OpenError> {
+    let mut header = [0u8; SEGMENT_HEADER_BYTES as usize];
+    let valid = file.read_exact_at(&mut header, 0).is_ok()
+        && frame::parse_segment_header(&header) == Some(id);
+    if valid {
+        Ok(())
+    } else {
+        Err(Corruption::new(segment_path(id), "invalid segment header").into())
+    }
+}
+
+/// Whether a segment file holds nothing but what a crash right after its creation leaves:
+/// fewer bytes than a header, or only zeros.
+fn never_written(file: &dyn StorageFile, len: u64) -> io::Result<bool> {
+    if len < SEGMENT_HEADER_BYTES {
+        return Ok(true);
+    }
+    let mut offset = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    while offset < len {
+        let n = (len - offset).min(buf.len() as u64) as usize;
+        file.read_exact_at(&mut buf[..n], offset)?;
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        offset += n as u64;
+    }
+    Ok(true)
 }
 
 /// Where the valid frames after `start` end: the end of the last complete batch before any

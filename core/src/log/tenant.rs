@@ -67,7 +67,7 @@ impl TenantFiles {
             (&self.checkpoints, checkpoints * CHECKPOINT_RECORD_BYTES),
         ];
         for (file, len) in wanted {
-            if file.len()? < len {
+            if file.size_bytes()? < len {
                 return Ok(false);
             }
         }

@@ -122,7 +122,7 @@ struct DiskFile {
 }
 
 impl StorageFile for DiskFile {
-    fn len(&self) -> io::Result<u64> {
+    fn size_bytes(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
 

@@ -341,7 +341,7 @@ struct MemHandle {
 }
 
 impl StorageFile for MemHandle {
-    fn len(&self) -> io::Result<u64> {
+    fn size_bytes(&self) -> io::Result<u64> {
         let state = self.storage.lock();
         state.alive()?;
         Ok(state.files[self.id].data.len() as u64)

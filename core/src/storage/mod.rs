@@ -37,7 +37,7 @@ pub trait Storage: Send + Sync + fmt::Debug {
 /// One open file.
 pub trait StorageFile: Send + Sync + fmt::Debug {
     /// The file's length in bytes.
-    fn len(&self) -> io::Result<u64>;
+    fn size_bytes(&self) -> io::Result<u64>;
     /// Fills `buf` from `offset`; an error if the file ends first.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
     /// Writes all of `buf` at `offset`, growing the file if needed.
