@@ -94,9 +94,9 @@ fn workload(
                 let e = event(rng, serial);
                 let ok = tenant.append(&e.0, &e.1).is_ok();
                 if ok {
-                    m.acked.push(e)
+                    m.acked.push(e);
                 } else {
-                    m.in_flight.push(vec![e])
+                    m.in_flight.push(vec![e]);
                 }
                 ok
             }
@@ -109,9 +109,9 @@ fn workload(
                     .collect();
                 let ok = tenant.append_batch(&refs).is_ok();
                 if ok {
-                    m.acked.extend(batch)
+                    m.acked.extend(batch);
                 } else {
-                    m.in_flight.push(batch)
+                    m.in_flight.push(batch);
                 }
                 ok
             }
