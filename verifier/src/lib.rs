@@ -63,3 +63,8 @@ pub use standalone::{
     verify_checkpoint, verify_checkpoint_consistency, verify_consistency, verify_inclusion,
     verify_note,
 };
+
+// The README's Rust examples run as doctests (the only `cfg` here; it is not a platform gate).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

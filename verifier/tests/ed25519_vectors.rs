@@ -2,6 +2,7 @@
 //! case. The verdicts are written to `testdata/vectors/ed25519-verdicts.json`, which every
 //! binding reproduces; this test fails if they change. Regenerate with
 //! `VERITYDB_UPDATE_VECTORS=1 cargo test -p veritydb-verify --test ed25519_vectors`.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::path::PathBuf;
 

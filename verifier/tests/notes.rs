@@ -1,5 +1,6 @@
 //! Signed notes (the C2SP example and mutations of it), checkpoints, and the consistency of two
 //! signed checkpoints.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Every RFC 6962 inclusion and consistency vector of transparency-dev/merkle
 //! (`shared/vectors/rfc6962`): `wantErr: true` is rejected, `wantErr: false` accepted.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::path::{Path, PathBuf};
 
@@ -69,9 +70,9 @@ fn inclusion_vectors() {
             report.message
         );
         if report.ok {
-            accepted += 1
+            accepted += 1;
         } else {
-            rejected += 1
+            rejected += 1;
         }
         assert!(matches!(
             report.reason,

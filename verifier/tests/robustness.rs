@@ -1,5 +1,6 @@
 //! No input makes a parser panic: random and mutated bytes through every entry point
 //! (proptest), and every named regression input in `testdata/regressions/`.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 
@@ -113,13 +114,17 @@ fn regression_inputs_are_rejected_without_panic() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).into_iter().flatten() {
         let path = entry.unwrap().path();
-        let Some(extension) = path.extension().and_then(|e| e.to_str()) else { continue };
+        let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
         let input = std::fs::read(&path).unwrap();
         let keys = &samples.keys;
         let rejected = match extension {
             "export" => !verify_export(&input, keys).ok,
             "tlog-proof" => !verify_receipt(&input, keys).ok,
-            "note" | "checkpoint" => !verify_note(&input, keys).ok && !verify_checkpoint(&input, keys, None).ok,
+            "note" | "checkpoint" => {
+                !verify_note(&input, keys).ok && !verify_checkpoint(&input, keys, None).ok
+            }
             "vkey" => TrustedKeys::parse_lines(&String::from_utf8_lossy(&input)).is_err(),
             _ => continue,
         };
@@ -128,4 +133,51 @@ fn regression_inputs_are_rejected_without_panic() {
         checked += 1;
     }
     eprintln!("{checked} regression inputs checked");
+}
+
+/// Writes seed inputs for the fuzz targets when `VERITYDB_FUZZ_SEEDS` names a directory
+/// (`fuzz/corpus`): valid files signed by the fuzz targets' key, so fuzzing starts deep.
+#[test]
+fn write_fuzz_seeds_when_asked() {
+    let Some(dir) = std::env::var_os("VERITYDB_FUZZ_SEEDS") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let signer = Signer::new(ORIGIN, 1);
+    let log = Log::with_events(NODE, "acme", 12);
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        std::fs::create_dir_all(dir.join(target)).unwrap();
+        std::fs::write(dir.join(target).join(name), bytes).unwrap();
+    };
+    for (name, from, to, sizes) in [
+        ("whole", 0, 6, vec![3, 6]),
+        ("slice", 5, 9, vec![12]),
+        ("empty", 0, 0, vec![0]),
+    ] {
+        let mut seed = vec![63u8];
+        seed.extend_from_slice(&log.export(from, to, &sizes, &signer));
+        write("export_stream", name, &seed);
+    }
+    write(
+        "receipt",
+        "receipt",
+        log.receipt(7, 12, &[0, 1], &[&signer]).as_bytes(),
+    );
+    write(
+        "receipt",
+        "first",
+        log.receipt(0, 1, &[], &[&signer]).as_bytes(),
+    );
+    let mut pair = log.signed_checkpoint(4, &[&signer]).into_bytes();
+    pair.push(0);
+    pair.extend_from_slice(log.signed_checkpoint(12, &[&signer]).as_bytes());
+    pair.push(0);
+    pair.extend(log.consistency_proof(4, 12).concat());
+    write("note_checkpoint", "pair", &pair);
+    write(
+        "note_checkpoint",
+        "checkpoint",
+        log.signed_checkpoint(12, &[&signer]).as_bytes(),
+    );
+    write("vkey", "vkey", signer.vkey().as_bytes());
 }

@@ -2,6 +2,7 @@
 //!
 //! Written from `docs/spec/` alone (not from `core/`), with the textbook recursive RFC 6962
 //! definitions rather than the verifier's iterative ones, so the two check each other.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 #![allow(dead_code, unreachable_pub)]
 
 use base64::Engine as _;

@@ -25,5 +25,6 @@ pub(crate) struct Args {
 pub(crate) fn run(args: &Args) -> Result<Report, CannotCheck> {
     let keys = args.trust.load()?;
     let bytes = input::read_bounded(&args.file, NOTE_BYTES_MAX)?;
-    args.output.print(verify_checkpoint(&bytes, &keys, args.origin.as_deref()))
+    args.output
+        .print(verify_checkpoint(&bytes, &keys, args.origin.as_deref()))
 }

@@ -31,5 +31,6 @@ pub(crate) fn run(args: &Args) -> Result<Report, CannotCheck> {
     let proof = input::proof(&args.proof)?;
     let old = input::read_bounded(&args.old, NOTE_BYTES_MAX)?;
     let new = input::read_bounded(&args.new, NOTE_BYTES_MAX)?;
-    args.output.print(verify_checkpoint_consistency(&old, &new, &proof, &keys))
+    args.output
+        .print(verify_checkpoint_consistency(&old, &new, &proof, &keys))
 }

@@ -31,5 +31,7 @@ pub(crate) fn run(args: &Args) -> Result<Report, CannotCheck> {
     let leaf = input::base64("the leaf hash", &args.leaf_hash)?;
     let root = input::base64("the root", &args.root)?;
     let proof = input::proof(&args.proof)?;
-    args.output.print(verify_inclusion(&leaf, args.index, args.size, &proof, &root))
+    args.output.print(verify_inclusion(
+        &leaf, args.index, args.size, &proof, &root,
+    ))
 }

@@ -44,7 +44,11 @@ impl TrustArgs {
             let bytes = read_bounded(path, KEY_FILE_BYTES_MAX)?;
             let text = String::from_utf8_lossy(&bytes);
             let lines = text.lines().map(str::trim);
-            vkeys.extend(lines.filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned));
+            vkeys.extend(
+                lines
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
         }
         let keys = TrustedKeys::parse(&vkeys)?;
         if keys.is_empty() {
@@ -80,12 +84,18 @@ pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, CannotC
 }
 
 pub(crate) fn read_error(path: &Path, source: io::Error) -> CannotCheck {
-    CannotCheck::Read { path: path.display().to_string(), source }
+    CannotCheck::Read {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// One base64 value of any length (the library judges lengths).
 pub(crate) fn base64(what: &'static str, text: &str) -> Result<Vec<u8>, CannotCheck> {
-    BASE64.decode(text.trim()).map_err(|_| CannotCheck::Base64 { what, text: text.to_owned() })
+    BASE64.decode(text.trim()).map_err(|_| CannotCheck::Base64 {
+        what,
+        text: text.to_owned(),
+    })
 }
 
 /// A comma-separated list of base64 hashes; the empty string is the empty proof.
@@ -93,5 +103,7 @@ pub(crate) fn proof(text: &str) -> Result<Vec<Vec<u8>>, CannotCheck> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    text.split(',').map(|hash| base64("a proof hash", hash)).collect()
+    text.split(',')
+        .map(|hash| base64("a proof hash", hash))
+        .collect()
 }
