@@ -39,18 +39,14 @@ pub(crate) struct TrustArgs {
 impl TrustArgs {
     /// The keys of `--trust-key` and every `--trust-keys` file, at least one.
     pub(crate) fn load(&self) -> Result<TrustedKeys, CannotCheck> {
-        let mut vkeys: Vec<String> = self.trust_key.clone();
+        // One text of vkey lines; the library skips blank lines and `#` comments.
+        let mut lines = self.trust_key.join("\n");
         for path in &self.trust_keys {
             let bytes = read_bounded(path, KEY_FILE_BYTES_MAX)?;
-            let text = String::from_utf8_lossy(&bytes);
-            let lines = text.lines().map(str::trim);
-            vkeys.extend(
-                lines
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .map(str::to_owned),
-            );
+            lines.push('\n');
+            lines.push_str(&String::from_utf8_lossy(&bytes));
         }
-        let keys = TrustedKeys::parse(&vkeys)?;
+        let keys = TrustedKeys::parse_lines(&lines)?;
         if keys.is_empty() {
             return Err(CannotCheck::NoTrustedKey);
         }
