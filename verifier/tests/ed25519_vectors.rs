@@ -196,3 +196,27 @@ fn the_verdict_table_is_unchanged() {
         );
     }
 }
+
+/// Twenty encodings `y = p + k` (k = 3, 4, 5, 6, 9, 10, 14, 15, 16, 18, either sign) decompress
+/// to points that are not of small order, so `verify_strict` alone would take them as keys;
+/// checkpoint.md §6 requires a canonical `A`, and `ed25519_verify` refuses them up front.
+#[test]
+fn non_canonical_keys_of_large_order_are_refused() {
+    let mut refused = 0;
+    for k in 0u8..19 {
+        for sign in [0u8, 0x80] {
+            let mut key = [0xffu8; 32];
+            key[0] = 0xed + k;
+            key[31] = 0x7f | sign;
+            let Ok(point) = ed25519_dalek::VerifyingKey::from_bytes(&key) else {
+                continue;
+            };
+            if !point.is_weak() {
+                assert_ne!(point.to_edwards().compress().to_bytes(), key);
+                assert!(!ed25519_verify(&key, b"message", &[0; 64]));
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(refused, 20);
+}
