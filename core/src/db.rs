@@ -13,11 +13,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::checkpoint::{Checkpoint, NodeKey};
-use crate::entry::{Field, Hash, InvalidInput, Kind, TenantName};
+use crate::entry::{Hash, InvalidInput, Kind, TenantName};
 use crate::env::{Clock, OsSalts, SaltSource, SystemClock};
 use crate::error::{CheckpointError, Corruption, OpenError, ProofError, ReadError, WriteError};
 use crate::limits;
-use crate::log::{Log, LogConfig, NewEntry, StoredEntry};
+use crate::log::{AppendItem, Log, LogConfig, NewEntry, StoredEntry};
 use crate::merkle;
 use crate::storage::{FileStorage, MemoryStorage, Storage};
 
@@ -326,11 +326,13 @@ impl Tenant {
 
     /// Appends events atomically: all are durable, or none is.
     pub fn append_batch(&self, events: &[(&str, &str)]) -> Result<Range<u64>, WriteError> {
-        let entries = events
+        let items: Vec<EventItem<'_>> = events
             .iter()
-            .map(|(stream, json)| event_entry(stream, json))
-            .collect::<Result<Vec<_>, InvalidInput>>()?;
-        self.append_entries(&entries)
+            .map(|(stream, json)| EventItem {
+                fields: [("stream", stream.as_bytes()), ("event", json.as_bytes())],
+            })
+            .collect();
+        self.log().append(self.id, &items)
     }
 
     /// Appends entries of any kind atomically (for layers above the log, such as SQL).
@@ -458,15 +460,31 @@ fn validate_stream(stream: &str) -> Result<(), InvalidInput> {
     }
 }
 
-fn event_entry(stream: &str, json: &str) -> Result<NewEntry, InvalidInput> {
-    validate_stream(stream)?;
-    serde_json::from_str::<serde::de::IgnoredAny>(json)
-        .map_err(|e| InvalidInput::EventJson(e.to_string()))?;
-    Ok(NewEntry {
-        kind: Kind::Event,
-        actor: "embedded".to_owned(),
-        fields: vec![Field::new("stream", stream), Field::new("event", json)],
-    })
+/// An application event, borrowed from the caller: `stream` and `event` fields.
+struct EventItem<'a> {
+    fields: [(&'a str, &'a [u8]); 2],
+}
+
+impl<'a> AppendItem for EventItem<'a> {
+    type Field = (&'a str, &'a [u8]);
+    fn kind(&self) -> Kind {
+        Kind::Event
+    }
+    fn actor(&self) -> &str {
+        "embedded"
+    }
+    fn fields(&self) -> &[Self::Field] {
+        &self.fields
+    }
+    fn validate(&self) -> Result<(), InvalidInput> {
+        let [(_, stream), (_, event)] = self.fields;
+        let stream = std::str::from_utf8(stream)
+            .map_err(|_| InvalidInput::StreamName(String::from_utf8_lossy(stream).into_owned()))?;
+        validate_stream(stream)?;
+        serde_json::from_slice::<serde::de::IgnoredAny>(event)
+            .map_err(|e| InvalidInput::EventJson(e.to_string()))?;
+        Ok(())
+    }
 }
 
 fn as_event(entry: &StoredEntry, stream: &str) -> Option<Event> {

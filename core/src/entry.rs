@@ -16,7 +16,8 @@ pub type Hash = [u8; 32];
 /// The version of the entry format this crate writes.
 pub const FORMAT_VERSION: u8 = 1;
 
-const TAG_FIELD_SALT: &[u8] = b"veritydb-field-salt-v1\0";
+/// Short enough that a salt derivation is one SHA-256 block (17 + 32 + 4 <= 55 bytes).
+const TAG_FIELD_SALT: &[u8] = b"veritydb-salt-v1\0";
 const TAG_FIELD: &[u8] = b"veritydb-field-v1\0";
 const TAG_RECORD: &[u8] = b"veritydb-record-v1\0";
 const TAG_CHAIN: &[u8] = b"veritydb-chain-v1\0";
@@ -170,16 +171,35 @@ pub fn validate_actor(actor: &str) -> Result<(), InvalidInput> {
 impl Header {
     /// Appends the canonical encoding to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        let tenant = self.tenant.as_str().as_bytes();
-        let actor = self.actor.as_bytes();
+        Header::encode_parts_into(
+            out,
+            &self.tenant,
+            self.position,
+            self.timestamp_us,
+            self.kind,
+            &self.actor,
+        );
+    }
+
+    /// Appends the canonical encoding of a header with these parts (`actor` already
+    /// validated), without building a `Header`.
+    pub fn encode_parts_into(
+        out: &mut Vec<u8>,
+        tenant: &TenantName,
+        position: u64,
+        timestamp_us: u64,
+        kind: Kind,
+        actor: &str,
+    ) {
+        let tenant = tenant.as_str().as_bytes();
         out.push(FORMAT_VERSION);
         out.push(u8::try_from(tenant.len()).expect("tenant names are validated to 64 bytes"));
         out.extend_from_slice(tenant);
-        out.extend_from_slice(&self.position.to_be_bytes());
-        out.extend_from_slice(&self.timestamp_us.to_be_bytes());
-        out.extend_from_slice(&self.kind.code().to_be_bytes());
+        out.extend_from_slice(&position.to_be_bytes());
+        out.extend_from_slice(&timestamp_us.to_be_bytes());
+        out.extend_from_slice(&kind.code().to_be_bytes());
         out.push(u8::try_from(actor.len()).expect("actors are validated to 128 bytes"));
-        out.extend_from_slice(actor);
+        out.extend_from_slice(actor.as_bytes());
     }
 
     /// The canonical encoding.
@@ -235,19 +255,46 @@ impl Field {
     }
 }
 
+/// A field's name and value, owned or borrowed.
+pub trait FieldParts {
+    /// The field's name.
+    fn name(&self) -> &str;
+    /// The field's value.
+    fn value(&self) -> &[u8];
+}
+
+impl FieldParts for Field {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn value(&self) -> &[u8] {
+        &self.value
+    }
+}
+
+impl FieldParts for (&str, &[u8]) {
+    fn name(&self) -> &str {
+        self.0
+    }
+    fn value(&self) -> &[u8] {
+        self.1
+    }
+}
+
 /// Checks field count, names and payload size (`docs/spec/entry.md` §2).
-pub fn validate_fields(fields: &[Field]) -> Result<(), InvalidInput> {
+pub fn validate_fields<F: FieldParts>(fields: &[F]) -> Result<(), InvalidInput> {
     if fields.len() > limits::ENTRY_FIELDS_MAX {
         return Err(InvalidInput::FieldCount(fields.len()));
     }
     let mut payload_bytes = 0usize;
     for (i, field) in fields.iter().enumerate() {
-        let name_ok = !field.name.is_empty() && field.name.len() <= limits::FIELD_NAME_BYTES_MAX;
+        let name = field.name();
+        let name_ok = !name.is_empty() && name.len() <= limits::FIELD_NAME_BYTES_MAX;
         // Entries hold at most 1024 fields, so the quadratic uniqueness check is bounded.
-        if !name_ok || fields[..i].iter().any(|earlier| earlier.name == field.name) {
-            return Err(InvalidInput::FieldName(field.name.clone()));
+        if !name_ok || fields[..i].iter().any(|earlier| earlier.name() == name) {
+            return Err(InvalidInput::FieldName(name.to_owned()));
         }
-        payload_bytes = payload_bytes.saturating_add(field.name.len() + field.value.len());
+        payload_bytes = payload_bytes.saturating_add(name.len() + field.value().len());
     }
     if payload_bytes > limits::ENTRY_PAYLOAD_BYTES_MAX {
         return Err(InvalidInput::PayloadSize(payload_bytes));
@@ -275,6 +322,21 @@ pub fn field_commitment(salt: &Hash, name: &[u8], value: &[u8]) -> Hash {
     h.update(name);
     h.update(value_len.to_be_bytes());
     h.update(value);
+    h.finalize().into()
+}
+
+/// The record commitment over field commitments concatenated in one buffer.
+pub fn record_commitment_bytes(field_commitments: &[u8]) -> Hash {
+    assert!(
+        field_commitments.len().is_multiple_of(32),
+        "field commitments are 32 bytes each"
+    );
+    let count =
+        u16::try_from(field_commitments.len() / 32).expect("entries hold at most 1024 fields");
+    let mut h = Sha256::new();
+    h.update(TAG_RECORD);
+    h.update(count.to_be_bytes());
+    h.update(field_commitments);
     h.finalize().into()
 }
 

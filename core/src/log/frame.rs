@@ -20,7 +20,7 @@ pub(crate) const SEGMENT_HEADER_BYTES: u64 = 16;
 pub(crate) const FRAME_PREFIX_BYTES: usize = 8;
 
 const TYPE_TENANT: u8 = 1;
-const TYPE_ENTRY: u8 = 2;
+pub(crate) const TYPE_ENTRY: u8 = 2;
 const TYPE_CHECKPOINT: u8 = 3;
 
 /// The payload of an entry at rest (`docs/spec/entry.md` §6).
@@ -116,6 +116,7 @@ pub(crate) fn encode_tenant(out: &mut Vec<u8>, tenant_id: u32, name: &str) -> us
     })
 }
 
+#[cfg(test)]
 pub(crate) fn encode_entry(out: &mut Vec<u8>, entry: &EntryFrame<'_>) -> usize {
     frame(out, |b| {
         b.push(TYPE_ENTRY);
@@ -221,26 +222,8 @@ pub(crate) fn parse_prefix(prefix: &[u8; FRAME_PREFIX_BYTES]) -> Option<(usize, 
     Some((len, crc))
 }
 
-/// The sealed payload for scheme 0: `record_salt || u16 n || n × (str16 name || bytes32 value)`.
-pub(crate) fn encode_plain_payload(
-    out: &mut Vec<u8>,
-    record_salt: &Hash,
-    fields: &[crate::entry::Field],
-) {
-    out.extend_from_slice(record_salt);
-    let count = u16::try_from(fields.len()).expect("<= 1024 fields");
-    out.extend_from_slice(&count.to_be_bytes());
-    for field in fields {
-        let name_len = u16::try_from(field.name.len()).expect("names are at most 128 bytes");
-        let value_len = u32::try_from(field.value.len()).expect("values are at most 1 MiB");
-        out.extend_from_slice(&name_len.to_be_bytes());
-        out.extend_from_slice(field.name.as_bytes());
-        out.extend_from_slice(&value_len.to_be_bytes());
-        out.extend_from_slice(&field.value);
-    }
-}
-
-/// Decodes a scheme-0 payload into its record salt and fields.
+/// Decodes a scheme-0 payload (`record_salt || u16 n || n × (str16 name || bytes32 value)`,
+/// written by `encode`) into its record salt and fields.
 pub(crate) fn decode_plain_payload(bytes: &[u8]) -> Option<(Hash, Vec<crate::entry::Field>)> {
     let mut r = Reader::new(bytes);
     let salt = r.array()?;

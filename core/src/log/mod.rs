@@ -17,6 +17,7 @@
 //!   unknown) until it is reopened and recovered.
 
 mod cursor;
+mod encode;
 mod frame;
 mod read;
 mod recovery;
@@ -31,15 +32,16 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub use read::StoredEntry;
 
 use crate::checkpoint::{Checkpoint, NodeKey};
-use crate::entry::{self, Field, Hash, Header, Kind, TenantName};
+use crate::entry::{self, Field, FieldParts, Hash, InvalidInput, Kind, TenantName};
 use crate::env::{Clock, SaltSource};
 use crate::error::{CheckpointError, WriteError};
 use crate::limits;
 use crate::merkle;
 use crate::storage::{Storage, StorageFile};
-use frame::{EntryFrame, SEGMENT_HEADER_BYTES, SealScheme};
+use encode::{BatchContext, EncodedBatch};
+use frame::SEGMENT_HEADER_BYTES;
 use state::RecoveryState;
-use tenant::{DerivedWrites, TenantFiles, TenantLog};
+use tenant::{DerivedWrites, SealedTail, TenantFiles, TenantLog};
 
 /// An entry to append: its kind, who caused it, and its payload fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +54,29 @@ pub struct NewEntry {
     pub fields: Vec<Field>,
 }
 
-/// An entry after hashing, ready to be positioned.
-struct Prepared {
-    kind: Kind,
-    actor: String,
-    field_commitments: Vec<u8>,
-    commitment: Hash,
-    sealed: Vec<u8>,
+/// Something the log can append: validated and hashed in parallel before it is positioned.
+pub(crate) trait AppendItem: Sync {
+    type Field: FieldParts;
+    fn kind(&self) -> Kind;
+    fn actor(&self) -> &str;
+    fn fields(&self) -> &[Self::Field];
+    /// Checks beyond the generic ones (for example that an event is JSON).
+    fn validate(&self) -> Result<(), InvalidInput> {
+        Ok(())
+    }
+}
+
+impl AppendItem for NewEntry {
+    type Field = Field;
+    fn kind(&self) -> Kind {
+        self.kind
+    }
+    fn actor(&self) -> &str {
+        &self.actor
+    }
+    fn fields(&self) -> &[Field] {
+        &self.fields
+    }
 }
 
 pub(crate) struct LogConfig {
@@ -81,7 +99,13 @@ pub(crate) struct Log {
     committed: Condvar,
     segments: Mutex<BTreeMap<u64, Arc<dyn StorageFile>>>,
     state_writer: Mutex<()>,
+    /// Batch buffers returned by flushes, reused so large batches do not fault fresh pages.
+    buffers: Mutex<Vec<Vec<u8>>>,
 }
+
+/// Buffers kept for reuse, and the smallest worth keeping.
+const BUFFERS_KEPT_MAX: usize = 8;
+const BUFFER_KEPT_BYTES_MIN: usize = 64 * 1024;
 
 struct Shared {
     segment_bytes_max: u64,
@@ -140,6 +164,11 @@ impl Shared {
             });
             self.segment_end = SEGMENT_HEADER_BYTES;
         }
+        (self.segment, self.segment_end)
+    }
+
+    /// Appends small encoded frames (reserved before) to the pending chunk.
+    fn push_frames(&mut self, encode: impl FnOnce(&mut Vec<u8>) -> usize) -> u64 {
         let contiguous = self.chunks.last().is_some_and(|c| {
             c.segment == self.segment && c.offset + c.bytes.len() as u64 == self.segment_end
         });
@@ -147,18 +176,27 @@ impl Shared {
             self.chunks.push(Chunk {
                 segment: self.segment,
                 offset: self.segment_end,
-                bytes: Vec::with_capacity(bytes),
+                bytes: Vec::new(),
                 creates_segment: false,
             });
         }
-        (self.segment, self.segment_end)
-    }
-
-    /// Appends encoded frames (reserved before) to the pending chunk.
-    fn push_frames(&mut self, encode: impl FnOnce(&mut Vec<u8>) -> usize) -> u64 {
-        let chunk = self.chunks.last_mut().expect("reserve() pushed a chunk");
+        let chunk = self.chunks.last_mut().expect("a chunk was just ensured");
         let written = encode(&mut chunk.bytes) as u64;
         self.segment_end += written;
+        self.next_ticket += 1;
+        self.next_ticket - 1
+    }
+
+    /// Appends a buffer of encoded frames (reserved before) without copying it.
+    fn push_owned(&mut self, bytes: Vec<u8>) -> u64 {
+        let len = bytes.len() as u64;
+        self.chunks.push(Chunk {
+            segment: self.segment,
+            offset: self.segment_end,
+            bytes,
+            creates_segment: false,
+        });
+        self.segment_end += len;
         self.next_ticket += 1;
         self.next_ticket - 1
     }
@@ -279,97 +317,92 @@ impl Log {
     }
 
     /// Appends entries as one atomic batch; returns their positions once durable.
-    pub(crate) fn append(&self, id: u32, entries: &[NewEntry]) -> Result<Range<u64>, WriteError> {
-        if entries.len() > limits::BATCH_ENTRIES_MAX {
+    pub(crate) fn append<T: AppendItem>(
+        &self,
+        id: u32,
+        items: &[T],
+    ) -> Result<Range<u64>, WriteError> {
+        if items.len() > limits::BATCH_ENTRIES_MAX {
             return Err(WriteError::TooLarge(format!(
                 "{} entries (at most {})",
-                entries.len(),
+                items.len(),
                 limits::BATCH_ENTRIES_MAX
             )));
         }
-        let prepared = self.prepare(entries)?;
-        let frame_bytes: usize = prepared.iter().map(|p| frame_len(p, 0)).sum();
-        if frame_bytes > self.batch_bytes_max {
-            return Err(WriteError::TooLarge(format!(
-                "{frame_bytes} bytes encoded (at most {})",
-                self.batch_bytes_max
-            )));
+        let mut salts = vec![[0u8; 32]; items.len()];
+        self.salts.fill(&mut salts);
+        for _ in 0..OPTIMISTIC_ENCODE_ATTEMPTS {
+            let end = self.tenant_end(id)?;
+            let (mut batch, sealed) = self.encode_and_seal(id, &end, items, &salts)?;
+            let mut g = self.lock();
+            if let Some(ticket) = self.try_enqueue(&mut g, id, &mut batch, &sealed)? {
+                drop(g);
+                self.wait_durable(ticket)?;
+                return Ok(end.size..end.size + items.len() as u64);
+            }
         }
+        // Other writers of this tenant kept moving its end: encode under the lock.
         let mut g = self.lock();
+        let end = tenant_end(&mut g, id, self.clock.now_us())?;
+        let (mut batch, sealed) = self.encode_and_seal(id, &end, items, &salts)?;
+        let ticket = self
+            .try_enqueue(&mut g, id, &mut batch, &sealed)?
+            .expect("the lock was held while encoding");
+        drop(g);
+        self.wait_durable(ticket)?;
+        Ok(end.size..end.size + items.len() as u64)
+    }
+
+    fn encode_and_seal<T: AppendItem>(
+        &self,
+        id: u32,
+        end: &TenantEnd,
+        items: &[T],
+        salts: &[Hash],
+    ) -> Result<(EncodedBatch, SealedTail), WriteError> {
+        let ctx = BatchContext {
+            tenant_id: id,
+            tenant: &end.name,
+            start: end.size,
+            timestamp_us: end.timestamp_us,
+        };
+        let buffer = self.lock_buffers().pop().unwrap_or_default();
+        let mut batch = encode::encode_batch(&ctx, items, salts, self.batch_bytes_max, buffer)?;
+        if end.size + items.len() as u64 > limits::TREE_SIZE_MAX {
+            return Err(WriteError::LogFull(end.name.to_string()));
+        }
+        let sealed = batch.seal(end.chain, &end.range);
+        Ok((batch, sealed))
+    }
+
+    /// A snapshot of where tenant `id` ends, to encode the next batch against.
+    fn tenant_end(&self, id: u32) -> Result<TenantEnd, WriteError> {
+        let now_us = self.clock.now_us();
+        tenant_end(&mut self.lock(), id, now_us)
+    }
+
+    /// Enqueues a sealed batch if the tenant still ends where it was sealed against; returns
+    /// the ticket to wait for, or `None` if another writer got there first.
+    fn try_enqueue(
+        &self,
+        g: &mut Shared,
+        id: u32,
+        batch: &mut EncodedBatch,
+        sealed: &SealedTail,
+    ) -> Result<Option<u64>, WriteError> {
         if let Some(reason) = &g.stopped {
             return Err(WriteError::Stopped(reason.clone()));
         }
-        let now_us = self.clock.now_us();
-        let tenant = g.tenant(id);
-        let start = tenant.size;
-        if start + prepared.len() as u64 > limits::TREE_SIZE_MAX {
-            return Err(WriteError::LogFull(tenant.name.to_string()));
+        let t = g.tenant(id);
+        if t.size != batch.start || t.last_timestamp_us > batch.timestamp_us {
+            return Ok(None);
         }
-        let header_extra = tenant.name.as_str().len();
-        let timestamp_us = now_us.max(tenant.last_timestamp_us);
-        let (segment, mut offset) = g.reserve(frame_bytes + header_extra * prepared.len());
-        let mut ticket = 0;
-        let count = prepared.len();
-        for (i, p) in prepared.iter().enumerate() {
-            let tenant = g.tenant(id);
-            let header = Header {
-                tenant: tenant.name.clone(),
-                position: tenant.size,
-                timestamp_us,
-                kind: p.kind,
-                actor: p.actor.clone(),
-            }
-            .encode();
-            let leaf = entry::leaf_hash(&header, &p.commitment);
-            let chain = entry::chain_hash(&tenant.chain, &leaf);
-            tenant.push_entry(leaf, chain, timestamp_us, tenant::location(segment, offset));
-            let batch_remaining = u32::try_from(count - 1 - i).expect("batches are bounded");
-            let entry_frame = EntryFrame {
-                tenant_id: id,
-                batch_remaining,
-                header: &header,
-                field_commitments: &p.field_commitments,
-                seal: SealScheme::Plaintext,
-                key_id: 0,
-                sealed: &p.sealed,
-                chain,
-            };
-            ticket = g.push_frames(|out| frame::encode_entry(out, &entry_frame));
-            offset = g.segment_end;
-        }
+        let (segment, offset) = g.reserve(batch.bytes.len());
+        let offsets = batch.entries.iter().map(|e| offset + e.offset as u64);
+        g.tenant(id)
+            .push_sealed(sealed, batch.timestamp_us, segment, offsets);
         g.touched.insert(id);
-        drop(g);
-        self.wait_durable(ticket)?;
-        Ok(start..start + count as u64)
-    }
-
-    /// Validates and hashes entries outside the lock.
-    fn prepare(&self, entries: &[NewEntry]) -> Result<Vec<Prepared>, WriteError> {
-        let mut salts = vec![[0u8; 32]; entries.len()];
-        self.salts.fill(&mut salts);
-        let mut prepared = Vec::with_capacity(entries.len());
-        for (e, salt) in entries.iter().zip(&salts) {
-            entry::validate_actor(&e.actor)?;
-            entry::validate_fields(&e.fields)?;
-            let commitments = entry::field_commitments(salt, &e.fields);
-            let commitment = entry::record_commitment(&commitments);
-            let mut sealed = Vec::with_capacity(
-                34 + e
-                    .fields
-                    .iter()
-                    .map(|f| 6 + f.name.len() + f.value.len())
-                    .sum::<usize>(),
-            );
-            frame::encode_plain_payload(&mut sealed, salt, &e.fields);
-            prepared.push(Prepared {
-                kind: e.kind,
-                actor: e.actor.clone(),
-                field_commitments: commitments.concat(),
-                commitment,
-                sealed,
-            });
-        }
-        Ok(prepared)
+        Ok(Some(g.push_owned(std::mem::take(&mut batch.bytes))))
     }
 
     /// Waits until `ticket` is durable, leading a flush when none is running.
@@ -403,6 +436,7 @@ impl Log {
                 }
             }
             self.committed.notify_all();
+            self.recycle(flush.chunks);
             if let Some((state, files)) = flush.state {
                 drop(g);
                 if let Err(e) = self.write_state(&state, &files) {
@@ -445,6 +479,21 @@ impl Log {
             file.sync()?;
         }
         flush.derived.apply()
+    }
+
+    fn lock_buffers(&self) -> MutexGuard<'_, Vec<Vec<u8>>> {
+        self.buffers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn recycle(&self, chunks: Vec<Chunk>) {
+        let mut buffers = self.lock_buffers();
+        for chunk in chunks {
+            if buffers.len() < BUFFERS_KEPT_MAX && chunk.bytes.capacity() >= BUFFER_KEPT_BYTES_MIN {
+                buffers.push(chunk.bytes);
+            }
+        }
     }
 
     fn segments_lock(&self) -> MutexGuard<'_, BTreeMap<u64, Arc<dyn StorageFile>>> {
@@ -614,22 +663,30 @@ fn mark_durable(g: &mut Shared, flush: &Flush) {
     }
 }
 
-/// The encoded length of an entry frame, without the tenant name and actor in the header.
-fn frame_len(p: &Prepared, tenant_len: usize) -> usize {
-    let header = 1 + 1 + tenant_len + 8 + 8 + 2 + 1 + p.actor.len();
-    frame::FRAME_PREFIX_BYTES
-        + 1
-        + 4
-        + 4
-        + 2
-        + header
-        + 2
-        + p.field_commitments.len()
-        + 1
-        + 4
-        + 4
-        + p.sealed.len()
-        + 32
+/// How often a writer encodes outside the lock before encoding under it.
+const OPTIMISTIC_ENCODE_ATTEMPTS: usize = 3;
+
+/// Where a tenant's log ends: what a batch is encoded and sealed against.
+struct TenantEnd {
+    name: TenantName,
+    size: u64,
+    timestamp_us: u64,
+    chain: Hash,
+    range: merkle::CompactRange,
+}
+
+fn tenant_end(g: &mut Shared, id: u32, now_us: u64) -> Result<TenantEnd, WriteError> {
+    if let Some(reason) = &g.stopped {
+        return Err(WriteError::Stopped(reason.clone()));
+    }
+    let t = g.tenant(id);
+    Ok(TenantEnd {
+        name: t.name.clone(),
+        size: t.size,
+        timestamp_us: now_us.max(t.last_timestamp_us),
+        chain: t.chain,
+        range: t.range.clone(),
+    })
 }
 
 /// What readers need of a tenant, copied out of the lock.

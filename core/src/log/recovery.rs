@@ -118,6 +118,7 @@ impl Log {
             committed: Condvar::new(),
             segments: Mutex::new(segments),
             state_writer: Mutex::new(()),
+            buffers: Mutex::new(Vec::new()),
         }
     }
 

@@ -146,6 +146,16 @@ pub(crate) struct TenantLog {
     checkpoints_written: u64,
 }
 
+/// The tenant's end after a batch: what `push_sealed` applies.
+#[derive(Debug)]
+pub(crate) struct SealedTail {
+    pub(crate) entries: u64,
+    pub(crate) range: CompactRange,
+    pub(crate) chain: Hash,
+    /// Tree nodes completed by the batch's leaves, 32 bytes each, post-order.
+    pub(crate) nodes: Vec<u8>,
+}
+
 /// Derived bytes to write at known offsets.
 #[derive(Debug, Default)]
 pub(crate) struct DerivedWrites {
@@ -218,6 +228,31 @@ impl TenantLog {
             .extend_from_slice(&location.to_be_bytes());
         self.size += 1;
         self.chain = chain;
+        self.last_timestamp_us = timestamp_us;
+    }
+
+    /// Records a batch sealed against this tenant's current end: `nodes` are the tree nodes
+    /// its leaves complete, in post-order; `offsets` the frame offsets in `segment`.
+    pub(crate) fn push_sealed(
+        &mut self,
+        sealed: &SealedTail,
+        timestamp_us: u64,
+        segment: u64,
+        offsets: impl Iterator<Item = u64>,
+    ) {
+        assert_eq!(
+            sealed.range.size(),
+            self.size + sealed.entries,
+            "a sealed batch must continue the tenant"
+        );
+        self.pending_tree.extend_from_slice(&sealed.nodes);
+        for offset in offsets {
+            self.pending_index
+                .extend_from_slice(&location(segment, offset).to_be_bytes());
+        }
+        self.size = sealed.range.size();
+        self.range = sealed.range.clone();
+        self.chain = sealed.chain;
         self.last_timestamp_us = timestamp_us;
     }
 

@@ -1,0 +1,361 @@
+//! `veritydb bench`: end-to-end measurements a user can run on their own hardware, each next
+//! to a baseline measured in the same run (like `pgbench` or `tigerbeetle benchmark`).
+//!
+//! `bench append` appends JSON events of a fixed size in atomic batches, each batch durable
+//! (fsynced) before the next, and does the same with SQLite (WAL, `synchronous=FULL`, one
+//! transaction per batch) on the same rows. `--scaling` repeats the VerityDB run at growing
+//! log sizes, each in a fresh process, to show that the CPU cost per entry and the memory stay
+//! flat as the log grows.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Durable batched appends, against SQLite inserting the same rows in the same batches.
+    Append(AppendArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AppendArgs {
+    /// Entries to append.
+    #[arg(long, default_value_t = 1_000_000)]
+    entries: u64,
+    /// Entries per atomic, durable batch.
+    #[arg(long, default_value_t = 1000)]
+    batch: u64,
+    /// Bytes of each event's JSON payload.
+    #[arg(long, default_value_t = 200)]
+    payload_bytes: usize,
+    /// Directory for the temporary databases (default: the current directory; avoid tmpfs,
+    /// where fsync costs nothing).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Skip the SQLite baseline.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Run VerityDB at 10^4, 10^5, 10^6 and 10^7 entries, each in a fresh process, and report
+    /// CPU per entry and peak memory for each.
+    #[arg(long)]
+    scaling: bool,
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+struct Run {
+    entries: u64,
+    seconds: f64,
+    entries_per_second: f64,
+    payload_mb_per_second: f64,
+    cpu_seconds: f64,
+    cpu_ns_per_entry: f64,
+    peak_rss_bytes: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct AppendReport {
+    bench: &'static str,
+    entries: u64,
+    batch: u64,
+    payload_bytes: usize,
+    fsync_p50_us: f64,
+    veritydb: Run,
+    sqlite: Option<Run>,
+    /// VerityDB entries/s divided by SQLite rows/s.
+    ratio_vs_sqlite: Option<f64>,
+}
+
+pub(crate) fn run(command: BenchCommand) -> Result<(), String> {
+    match command {
+        BenchCommand::Append(args) if args.scaling => scaling(&args),
+        BenchCommand::Append(args) => append(&args),
+    }
+}
+
+fn append(args: &AppendArgs) -> Result<(), String> {
+    if args.batch == 0 || args.entries == 0 || args.payload_bytes < 16 {
+        return Err(
+            "--entries and --batch must be positive and --payload-bytes at least 16".into(),
+        );
+    }
+    let parent = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let work = tempfile::Builder::new()
+        .prefix(".veritydb-bench-")
+        .tempdir_in(&parent)
+        .map_err(|e| format!("cannot create a directory in {}: {e}", parent.display()))?;
+    let fsync_p50_us = fsync_latency_us(work.path())?;
+    let events: Vec<String> = (0..args.batch)
+        .map(|i| payload(i, args.payload_bytes))
+        .collect();
+    let veritydb = measure(args, || {
+        append_veritydb(&work.path().join("veritydb"), args, &events)
+    })?;
+    let sqlite = match args.no_baseline {
+        true => None,
+        false => Some(measure(args, || {
+            append_sqlite(&work.path().join("sqlite.db"), args, &events)
+        })?),
+    };
+    let ratio_vs_sqlite = sqlite
+        .as_ref()
+        .map(|s| veritydb.entries_per_second / s.entries_per_second);
+    let report = AppendReport {
+        bench: "append",
+        entries: args.entries,
+        batch: args.batch,
+        payload_bytes: args.payload_bytes,
+        fsync_p50_us,
+        veritydb,
+        sqlite,
+        ratio_vs_sqlite,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+fn print_table(r: &AppendReport) {
+    println!(
+        "append: {} entries of {} bytes in batches of {} (fsync p50 {:.0} µs on this disk)",
+        r.entries, r.payload_bytes, r.batch, r.fsync_p50_us
+    );
+    println!(
+        "{:<10} {:>14} {:>10} {:>12} {:>12}",
+        "system", "entries/s", "MB/s", "CPU ns/entry", "peak RSS MB"
+    );
+    let row = |name: &str, run: &Run| {
+        println!(
+            "{:<10} {:>14.0} {:>10.1} {:>12.0} {:>12.1}",
+            name,
+            run.entries_per_second,
+            run.payload_mb_per_second,
+            run.cpu_ns_per_entry,
+            run.peak_rss_bytes as f64 / 1e6
+        );
+    };
+    row("veritydb", &r.veritydb);
+    if let Some(sqlite) = &r.sqlite {
+        row("sqlite", sqlite);
+    }
+    if let Some(ratio) = r.ratio_vs_sqlite {
+        println!("veritydb / sqlite = {ratio:.2}");
+    }
+}
+
+/// Runs `body` and measures wall time, process CPU time and peak RSS.
+fn measure(args: &AppendArgs, body: impl FnOnce() -> Result<(), String>) -> Result<Run, String> {
+    let cpu_before = process_cpu_seconds()?;
+    let started = Instant::now();
+    body()?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = process_cpu_seconds()? - cpu_before;
+    let entries = args.entries as f64;
+    Ok(Run {
+        entries: args.entries,
+        seconds,
+        entries_per_second: entries / seconds,
+        payload_mb_per_second: entries * args.payload_bytes as f64 / seconds / 1e6,
+        cpu_seconds,
+        cpu_ns_per_entry: cpu_seconds * 1e9 / entries,
+        peak_rss_bytes: peak_rss_bytes()?,
+    })
+}
+
+fn append_veritydb(dir: &Path, args: &AppendArgs, events: &[String]) -> Result<(), String> {
+    let db = veritydb::Db::open(dir).map_err(|e| e.to_string())?;
+    let tenant = db.tenant("bench").map_err(|e| e.to_string())?;
+    let mut left = args.entries;
+    while left > 0 {
+        let n = left.min(args.batch) as usize;
+        let batch: Vec<(&str, &str)> = events[..n].iter().map(|e| ("bench", e.as_str())).collect();
+        tenant.append_batch(&batch).map_err(|e| e.to_string())?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+fn append_sqlite(path: &Path, args: &AppendArgs, events: &[String]) -> Result<(), String> {
+    let sql = |e: rusqlite::Error| e.to_string();
+    let mut conn = rusqlite::Connection::open(path).map_err(sql)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sql)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(sql)?;
+    conn.execute("CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL, event TEXT NOT NULL)", [])
+        .map_err(sql)?;
+    let mut left = args.entries;
+    while left > 0 {
+        let n = left.min(args.batch) as usize;
+        let tx = conn.transaction().map_err(sql)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO events (stream, event) VALUES (?1, ?2)")
+                .map_err(sql)?;
+            for e in &events[..n] {
+                insert.execute(("bench", e.as_str())).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// A JSON object of exactly `bytes` bytes.
+fn payload(i: u64, bytes: usize) -> String {
+    let head = format!(r#"{{"i":{i},"pad":""#);
+    let pad = bytes.saturating_sub(head.len() + 2);
+    format!("{head}{}\"}}", "x".repeat(pad))
+}
+
+/// The median latency of a 4 KiB write followed by `fdatasync` in `dir`.
+fn fsync_latency_us(dir: &Path) -> Result<f64, String> {
+    let path = dir.join("fsync-probe");
+    let mut file = fs::File::create(&path).map_err(|e| e.to_string())?;
+    let block = [0u8; 4096];
+    let mut samples = Vec::with_capacity(100);
+    for _ in 0..100 {
+        let started = Instant::now();
+        file.write_all(&block).map_err(|e| e.to_string())?;
+        file.sync_data().map_err(|e| e.to_string())?;
+        samples.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    fs::remove_file(&path).map_err(|e| e.to_string())?;
+    samples.sort_by(f64::total_cmp);
+    Ok(samples[samples.len() / 2])
+}
+
+/// User + system CPU time of this process, from /proc/self/stat.
+fn process_cpu_seconds() -> Result<f64, String> {
+    let stat = fs::read_to_string("/proc/self/stat")
+        .map_err(|e| format!("reading /proc/self/stat: {e}"))?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or("unexpected /proc/self/stat")
+    };
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
+    Ok((ticks(11)? + ticks(12)?) / CLOCK_TICKS_PER_SECOND)
+}
+
+/// Peak resident memory of this process (VmHWM), from /proc/self/status.
+fn peak_rss_bytes() -> Result<u64, String> {
+    let status = fs::read_to_string("/proc/self/status")
+        .map_err(|e| format!("reading /proc/self/status: {e}"))?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .ok_or("no VmHWM in /proc/self/status")?;
+    Ok(kib * 1024)
+}
+
+#[derive(Debug, Serialize)]
+struct ScalingReport {
+    bench: &'static str,
+    batch: u64,
+    payload_bytes: usize,
+    runs: Vec<Run>,
+    /// Largest CPU-per-entry divided by the smallest, over the runs of at least 10^5 entries.
+    cpu_per_entry_spread: f64,
+}
+
+fn scaling(args: &AppendArgs) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut runs = Vec::new();
+    for entries in [10_000u64, 100_000, 1_000_000, 10_000_000] {
+        let mut command = Command::new(&exe);
+        command.args([
+            "bench",
+            "append",
+            "--json",
+            "--no-baseline",
+            "--entries",
+            &entries.to_string(),
+        ]);
+        command.args([
+            "--batch",
+            &args.batch.to_string(),
+            "--payload-bytes",
+            &args.payload_bytes.to_string(),
+        ]);
+        if let Some(dir) = &args.dir {
+            command.arg("--dir").arg(dir);
+        }
+        if !args.json {
+            eprintln!("scaling: {entries} entries...");
+        }
+        let output = command.output().map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(format!(
+                "run of {entries} entries failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let report: serde_json::Value =
+            serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
+        let run: Run =
+            serde_json::from_value(report["veritydb"].clone()).map_err(|e| e.to_string())?;
+        runs.push(run);
+    }
+    let costs: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.entries >= 100_000)
+        .map(|r| r.cpu_ns_per_entry)
+        .collect();
+    let spread = costs.iter().copied().fold(f64::MIN, f64::max)
+        / costs.iter().copied().fold(f64::MAX, f64::min);
+    let report = ScalingReport {
+        bench: "append-scaling",
+        batch: args.batch,
+        payload_bytes: args.payload_bytes,
+        runs,
+        cpu_per_entry_spread: spread,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!(
+            "{:>12} {:>14} {:>12} {:>12}",
+            "entries", "entries/s", "CPU ns/entry", "peak RSS MB"
+        );
+        for r in &report.runs {
+            println!(
+                "{:>12} {:>14.0} {:>12.0} {:>12.1}",
+                r.entries,
+                r.entries_per_second,
+                r.cpu_ns_per_entry,
+                r.peak_rss_bytes as f64 / 1e6
+            );
+        }
+        println!("CPU per entry, largest / smallest (>= 10^5 entries): {spread:.2}");
+    }
+    Ok(())
+}
