@@ -71,7 +71,7 @@ impl Tenant {
             });
         }
         let checkpoints = self.export_checkpoints(from, to)?;
-        let mut w = FrameWriter::new(out);
+        let mut w = ExportWriter::new(out);
         w.start().map_err(ExportError::Output)?;
         let chain_prev = if from == 0 {
             entry::CHAIN_GENESIS
@@ -174,23 +174,27 @@ fn left_range(
     Ok(hashes)
 }
 
-/// Writes export frames, counting bytes.
-struct FrameWriter<W: Write> {
+/// Writes export frames one by one (`docs/spec/export.md`), counting bytes. It checks
+/// nothing: [`Tenant::export`] uses it to write valid exports, and test tools use it to write
+/// invalid ones on purpose.
+pub struct ExportWriter<W: Write> {
     out: io::BufWriter<W>,
     bytes: u64,
     body: Vec<u8>,
 }
 
-impl<W: Write> FrameWriter<W> {
-    fn new(out: W) -> FrameWriter<W> {
-        FrameWriter {
+impl<W: Write> ExportWriter<W> {
+    /// A writer to `out`.
+    pub fn new(out: W) -> ExportWriter<W> {
+        ExportWriter {
             out: io::BufWriter::with_capacity(1 << 20, out),
             bytes: 0,
             body: Vec::new(),
         }
     }
 
-    fn start(&mut self) -> io::Result<()> {
+    /// Writes the magic and the format version.
+    pub fn start(&mut self) -> io::Result<()> {
         self.raw(&EXPORT_MAGIC)?;
         self.raw(&EXPORT_VERSION.to_be_bytes())
     }
@@ -216,7 +220,8 @@ impl<W: Write> FrameWriter<W> {
         Ok(())
     }
 
-    fn header(
+    /// Writes the header frame.
+    pub fn header(
         &mut self,
         origin: &str,
         tenant: &str,
@@ -244,7 +249,8 @@ impl<W: Write> FrameWriter<W> {
         self.frame(FRAME_HEADER)
     }
 
-    fn entry(
+    /// Writes an entry frame: the entry record and its chain value.
+    pub fn entry(
         &mut self,
         header: &[u8],
         commitments: &[Hash],
@@ -257,7 +263,8 @@ impl<W: Write> FrameWriter<W> {
         self.frame(FRAME_ENTRY)
     }
 
-    fn checkpoint(&mut self, note: &str, proof: &[Hash]) -> io::Result<()> {
+    /// Writes a checkpoint frame with an optional consistency proof.
+    pub fn checkpoint(&mut self, note: &str, proof: &[Hash]) -> io::Result<()> {
         let b = &mut self.body;
         b.extend_from_slice(
             &u32::try_from(note.len())
@@ -272,13 +279,15 @@ impl<W: Write> FrameWriter<W> {
         self.frame(FRAME_CHECKPOINT)
     }
 
-    fn trailer(&mut self, entries: u64, chain: &Hash) -> io::Result<()> {
+    /// Writes the trailer frame.
+    pub fn trailer(&mut self, entries: u64, chain: &Hash) -> io::Result<()> {
         self.body.extend_from_slice(&entries.to_be_bytes());
         self.body.extend_from_slice(chain);
         self.frame(FRAME_TRAILER)
     }
 
-    fn finish(mut self) -> io::Result<u64> {
+    /// Flushes and returns the number of bytes written.
+    pub fn finish(mut self) -> io::Result<u64> {
         self.out.flush()?;
         Ok(self.bytes)
     }

@@ -28,6 +28,6 @@ pub use checkpoint::{Checkpoint, NodeKey};
 pub use db::{Db, Event, Options, Tenant};
 pub use entry::{Field, Hash, Kind};
 pub use error::Error;
-pub use export::{EXPORT_MAGIC, EXPORT_VERSION, ExportOptions, ExportSummary};
+pub use export::{EXPORT_MAGIC, EXPORT_VERSION, ExportOptions, ExportSummary, ExportWriter};
 pub use log::{NewEntry, StoredEntry};
 pub use receipt::Receipt;

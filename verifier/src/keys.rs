@@ -27,9 +27,11 @@ impl TrustedKey {
             vkey: shorten(vkey),
             why,
         };
-        let mut parts = vkey.split('+');
-        let (Some(name), Some(id_hex), Some(key_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // Key names hold no '+' and the id is hex, so the first two '+' separate the parts;
+        // the standard base64 key itself may contain '+' (as Go's golang.org/x/mod/sumdb/note
+        // parses it).
+        let mut parts = vkey.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid("a vkey has three parts separated by '+'"));
         };

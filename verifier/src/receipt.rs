@@ -168,11 +168,6 @@ fn parse_receipt<'a>(
         .and_then(|line| line.strip_prefix("index "))
         .and_then(|digits| parse_decimal(digits, U64_DECIMAL_DIGITS_MAX))
         .ok_or_else(|| malformed("no valid index line"))?;
-    *index_out = Some(index);
-    report.range = Some(Range {
-        from: index,
-        to: index.saturating_add(1),
-    });
     let mut proof = Vec::new();
     loop {
         let line = next_line().ok_or_else(|| malformed("no empty line before the checkpoint"))?;
@@ -202,6 +197,12 @@ fn parse_receipt<'a>(
             format!("receipt extra version {version} is not supported (only 1)"),
         ));
     }
+    // Failures of step 1 carry no position (verdicts.md §3): only a parsed receipt has one.
+    *index_out = Some(index);
+    report.range = Some(Range {
+        from: index,
+        to: index.saturating_add(1),
+    });
     Ok(ParsedReceipt {
         extra,
         index,
