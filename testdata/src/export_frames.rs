@@ -11,14 +11,17 @@ use crate::{Case, Generated, other_vkey, vkey};
 
 /// One frame of an export: its type and where its prefix and body are.
 #[derive(Debug, Clone)]
-pub(crate) struct FrameAt {
-    pub(crate) kind: u8,
-    pub(crate) start: usize,
-    pub(crate) body: Range<usize>,
+pub struct FrameAt {
+    /// The frame type (1 header, 2 entry, 3 checkpoint, 4 trailer).
+    pub kind: u8,
+    /// Offset of the type byte.
+    pub start: usize,
+    /// Where the body is.
+    pub body: Range<usize>,
 }
 
 /// The frames of a valid export (after the 10-byte magic and version).
-pub(crate) fn frames(bytes: &[u8]) -> Vec<FrameAt> {
+pub fn frames(bytes: &[u8]) -> Vec<FrameAt> {
     let mut at = 10;
     let mut frames = Vec::new();
     while at < bytes.len() {
@@ -336,8 +339,7 @@ fn tampered_slices(out: &mut Generated, key: &str, slice: &[u8]) {
     let f = frames(slice);
     let covering = f
         .iter()
-        .filter(|f| f.kind == 3)
-        .last()
+        .rfind(|f| f.kind == 3)
         .expect("covering checkpoint")
         .clone();
     let note_len = u32::from_be_bytes(

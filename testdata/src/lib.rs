@@ -8,6 +8,8 @@ mod craft;
 mod export_frames;
 mod manifest;
 
+pub use export_frames::{FrameAt, frames};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
