@@ -31,3 +31,8 @@ pub use error::Error;
 pub use export::{EXPORT_MAGIC, EXPORT_VERSION, ExportOptions, ExportSummary, ExportWriter};
 pub use log::{NewEntry, StoredEntry};
 pub use receipt::Receipt;
+
+// The README's Rust example runs as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

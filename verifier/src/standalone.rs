@@ -104,6 +104,19 @@ pub fn verify_consistency<P: AsRef<[u8]>>(
     proof: &[P],
 ) -> Report {
     let mut report = Report::new(Kind::Consistency);
+    if old_size == new_size && old_size > 0 && proof.is_empty() {
+        // Identical trees: the proof is the equality of the roots, compared as given
+        // (verdicts.md §4), before any length check.
+        if old_root == new_root {
+            report.message = format!("the trees of size {old_size} have the same root");
+        } else {
+            report.fail(
+                Failure::new(Reason::RootMismatch, "equal sizes with different roots"),
+                None,
+            );
+        }
+        return report;
+    }
     let result = raw_proof(new_size.max(old_size), proof, [old_root, new_root]).and_then(
         |(proof, [old_root, new_root])| {
             merkle::verify_consistency(
