@@ -206,6 +206,11 @@ impl Report {
         }
     }
 
+    /// The numeric code of `reason` (the `reason_code` field of verdicts.md §5).
+    pub fn reason_code(&self) -> u16 {
+        self.reason.code()
+    }
+
     /// The report as one JSON object with the snake_case fields of verdicts.md §5, plus
     /// `receipt` (the details of a verified receipt, or `null`).
     pub fn to_json(&self) -> String {
@@ -213,7 +218,7 @@ impl Report {
         out.push('{');
         field(&mut out, "ok", &self.ok.to_string());
         field(&mut out, "reason", &json_string(self.reason.name()));
-        field(&mut out, "reason_code", &self.reason.code().to_string());
+        field(&mut out, "reason_code", &self.reason_code().to_string());
         field(&mut out, "position", &json_option(self.position));
         field(&mut out, "message", &json_string(&self.message));
         field(&mut out, "kind", &json_string(self.kind.name()));
