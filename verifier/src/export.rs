@@ -1,7 +1,8 @@
 //! Streaming verification of export files (`docs/spec/export.md`, verdicts.md §2).
 //!
 //! Input arrives in chunks of any size; the verifier buffers at most one unit (the 10-byte
-//! start, a 5-byte frame prefix, or one frame body of at most `EXPORT_FRAME_BODY_BYTES_MAX`)
+//! start, a 5-byte frame prefix, or one frame body of at most `EXPORT_FRAME_BODY_BYTES_MAX`,
+//! refused from the prefix alone when longer)
 //! and keeps only scalar state and a compact range of at most 48 hashes. A unit is processed
 //! when it is complete, so the report (including `bytes` and `position`) is the same for every
 //! way of cutting the input into chunks. A frame that a chunk holds whole is checked in place,
@@ -187,12 +188,13 @@ impl ExportVerifier {
             Stage::FramePrefix => self.process_prefix(unit),
             Stage::FrameBody { frame_type, .. } => {
                 self.stage = Stage::FramePrefix;
-                match frame_type {
-                    FRAME_HEADER => self.process_header(unit),
-                    FRAME_ENTRY => self.process_entry(unit),
-                    FRAME_CHECKPOINT => self.process_checkpoint(unit),
-                    _ => self.process_trailer(unit),
-                }
+                self.check_frame_type(frame_type)
+                    .and_then(|()| match frame_type {
+                        FRAME_HEADER => self.process_header(unit),
+                        FRAME_ENTRY => self.process_entry(unit),
+                        FRAME_CHECKPOINT => self.process_checkpoint(unit),
+                        _ => self.process_trailer(unit),
+                    })
             }
             Stage::AfterTrailer | Stage::Failed => Ok(()),
         };
@@ -235,21 +237,28 @@ impl ExportVerifier {
                 format!("a frame body of {len} bytes exceeds export_frame_body_bytes_max"),
             ));
         }
-        let frame_error = |why: String| Err(Failure::new(Reason::MalformedFrame, why));
-        if !(FRAME_HEADER..=FRAME_TRAILER).contains(&frame_type) {
-            return frame_error(format!("unknown frame type {frame_type}"));
-        }
-        match (self.log.is_some(), frame_type) {
-            (false, FRAME_HEADER) | (true, FRAME_ENTRY | FRAME_CHECKPOINT | FRAME_TRAILER) => {}
-            (false, _) => return frame_error("the first frame is not a header".to_owned()),
-            (true, _) => return frame_error("a second header frame".to_owned()),
-        }
         self.stage = Stage::FrameBody { frame_type, len };
         if len == 0 {
             // An empty body is complete now; it must not wait for input that may never come.
             self.process(&[]);
         }
         Ok(())
+    }
+
+    /// Known type and in place (verdicts.md §2.2), checked once the whole body has arrived:
+    /// a body cut off by the end of input is `truncated` whatever its type.
+    fn check_frame_type(&self, frame_type: u8) -> Result<(), Failure> {
+        let frame_error = |why: String| Err(Failure::new(Reason::MalformedFrame, why));
+        if !(FRAME_HEADER..=FRAME_TRAILER).contains(&frame_type) {
+            return frame_error(format!("unknown frame type {frame_type}"));
+        }
+        match (self.log.is_some(), frame_type) {
+            (false, FRAME_HEADER) | (true, FRAME_ENTRY | FRAME_CHECKPOINT | FRAME_TRAILER) => {
+                Ok(())
+            }
+            (false, _) => frame_error("the first frame is not a header".to_owned()),
+            (true, _) => frame_error("a second header frame".to_owned()),
+        }
     }
 
     fn process_header(&mut self, body: &[u8]) -> Result<(), Failure> {

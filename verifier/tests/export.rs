@@ -560,16 +560,22 @@ fn limits_and_trailing_data() {
 }
 
 #[test]
-fn frames_are_checked_before_their_bodies_arrive() {
-    // A frame type that cannot be valid is refused at its prefix, even if the body is missing.
+fn frame_order_of_checks() {
     let log = log(1);
     let mut bytes = export_bytes(&log.export_frames(0, 1, &[1], &signer())[..1]);
-    bytes.extend_from_slice(&[FRAME_HEADER, 0, 0, 1, 0]);
-    assert_reason(&verify(&bytes), Reason::MalformedFrame, Some(0));
+    // The limit is decided from the prefix alone, before any of the body.
+    let mut too_long = bytes.clone();
+    too_long.extend_from_slice(&[9, 0xff, 0xff, 0xff, 0xff]);
+    assert_reason(&verify(&too_long), Reason::LimitExceeded, Some(0));
     let mut verifier = veritydb_verify::ExportVerifier::new(&keys());
-    verifier.update(&bytes);
+    verifier.update(&too_long);
     assert!(verifier.has_failed());
-    assert_eq!(verifier.progress().bytes, bytes.len() as u64);
+    assert_eq!(verifier.progress().bytes, too_long.len() as u64);
+    // A body cut off is truncated, even for a frame that could never be valid (verdicts.md §2.2).
+    bytes.extend_from_slice(&[FRAME_HEADER, 0, 0, 1, 0]);
+    assert_reason(&verify(&bytes), Reason::Truncated, Some(0));
+    bytes.extend_from_slice(&[0; 256]);
+    assert_reason(&verify(&bytes), Reason::MalformedFrame, Some(0));
 }
 
 #[test]

@@ -277,3 +277,19 @@ fn consistency_of_two_checkpoints() {
     assert_eq!(report.reason, Reason::BadSignature);
     assert!(report.message.starts_with("old checkpoint"));
 }
+
+#[test]
+fn vkeys_whose_base64_holds_a_plus_parse() {
+    let signer = (0u8..=255)
+        .map(|seed| Signer::new("example.com/plus", seed))
+        .find(|signer| {
+            signer
+                .vkey()
+                .rsplit_once('+')
+                .is_some_and(|(head, _)| head.matches('+').count() > 1)
+        })
+        .unwrap();
+    let keys = TrustedKeys::parse([signer.vkey()]).unwrap();
+    assert_eq!(keys.keys()[0].public_key(), &signer.public_key());
+    assert!(verify_note(sign_note("text\n", &[&signer]).as_bytes(), &keys).ok);
+}

@@ -110,7 +110,7 @@ impl Entry {
 
     pub fn field_salt(&self, index: u32) -> Hash {
         sha256(&[
-            b"veritydb-field-salt-v1\0",
+            b"veritydb-salt-v1\0",
             &self.record_salt,
             &index.to_be_bytes(),
         ])
