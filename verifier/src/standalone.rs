@@ -95,7 +95,8 @@ pub fn verify_inclusion<P: AsRef<[u8]>>(
 }
 
 /// Verifies a raw RFC 6962 consistency proof from `(old_size, old_root)` to
-/// `(new_size, new_root)`. Hashes that are not 32 bytes are `bad_proof`.
+/// `(new_size, new_root)`. Hashes that are not 32 bytes are `bad_proof`, except that equal
+/// sizes with an empty proof only compare the two roots as given (verdicts.md §4).
 pub fn verify_consistency<P: AsRef<[u8]>>(
     old_size: u64,
     new_size: u64,
