@@ -58,6 +58,8 @@ struct Run {
     payload_mb_per_second: f64,
     cpu_seconds: f64,
     cpu_ns_per_entry: f64,
+    /// The part of `cpu_ns_per_entry` spent in the kernel (writes, fsync, page cache).
+    system_cpu_ns_per_entry: f64,
     peak_rss_bytes: u64,
 }
 
@@ -135,16 +137,17 @@ fn print_table(r: &AppendReport) {
         r.entries, r.payload_bytes, r.batch, r.fsync_p50_us
     );
     println!(
-        "{:<10} {:>14} {:>10} {:>12} {:>12}",
-        "system", "entries/s", "MB/s", "CPU ns/entry", "peak RSS MB"
+        "{:<10} {:>14} {:>10} {:>12} {:>12} {:>12}",
+        "system", "entries/s", "MB/s", "CPU ns/entry", "of it kernel", "peak RSS MB"
     );
     let row = |name: &str, run: &Run| {
         println!(
-            "{:<10} {:>14.0} {:>10.1} {:>12.0} {:>12.1}",
+            "{:<10} {:>14.0} {:>10.1} {:>12.0} {:>12.0} {:>12.1}",
             name,
             run.entries_per_second,
             run.payload_mb_per_second,
             run.cpu_ns_per_entry,
+            run.system_cpu_ns_per_entry,
             run.peak_rss_bytes as f64 / 1e6
         );
     };
@@ -159,11 +162,13 @@ fn print_table(r: &AppendReport) {
 
 /// Runs `body` and measures wall time, process CPU time and peak RSS.
 fn measure(args: &AppendArgs, body: impl FnOnce() -> Result<(), String>) -> Result<Run, String> {
-    let cpu_before = process_cpu_seconds()?;
+    let (user_before, system_before) = process_cpu_seconds()?;
     let started = Instant::now();
     body()?;
     let seconds = started.elapsed().as_secs_f64();
-    let cpu_seconds = process_cpu_seconds()? - cpu_before;
+    let (user_after, system_after) = process_cpu_seconds()?;
+    let system_seconds = system_after - system_before;
+    let cpu_seconds = user_after - user_before + system_seconds;
     let entries = args.entries as f64;
     Ok(Run {
         entries: args.entries,
@@ -172,6 +177,7 @@ fn measure(args: &AppendArgs, body: impl FnOnce() -> Result<(), String>) -> Resu
         payload_mb_per_second: entries * args.payload_bytes as f64 / seconds / 1e6,
         cpu_seconds,
         cpu_ns_per_entry: cpu_seconds * 1e9 / entries,
+        system_cpu_ns_per_entry: system_seconds * 1e9 / entries,
         peak_rss_bytes: peak_rss_bytes()?,
     })
 }
@@ -240,8 +246,8 @@ fn fsync_latency_us(dir: &Path) -> Result<f64, String> {
     Ok(samples[samples.len() / 2])
 }
 
-/// User + system CPU time of this process, from /proc/self/stat.
-fn process_cpu_seconds() -> Result<f64, String> {
+/// User and system CPU time of this process, from /proc/self/stat.
+fn process_cpu_seconds() -> Result<(f64, f64), String> {
     let stat = fs::read_to_string("/proc/self/stat")
         .map_err(|e| format!("reading /proc/self/stat: {e}"))?;
     // Fields after the command name (which may contain spaces) start after the last ')'.
@@ -259,7 +265,10 @@ fn process_cpu_seconds() -> Result<f64, String> {
     };
     // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
     const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
-    Ok((ticks(11)? + ticks(12)?) / CLOCK_TICKS_PER_SECOND)
+    Ok((
+        ticks(11)? / CLOCK_TICKS_PER_SECOND,
+        ticks(12)? / CLOCK_TICKS_PER_SECOND,
+    ))
 }
 
 /// Peak resident memory of this process (VmHWM), from /proc/self/status.
@@ -343,15 +352,16 @@ fn scaling(args: &AppendArgs) -> Result<(), String> {
         );
     } else {
         println!(
-            "{:>12} {:>14} {:>12} {:>12}",
-            "entries", "entries/s", "CPU ns/entry", "peak RSS MB"
+            "{:>12} {:>14} {:>12} {:>12} {:>12}",
+            "entries", "entries/s", "CPU ns/entry", "of it kernel", "peak RSS MB"
         );
         for r in &report.runs {
             println!(
-                "{:>12} {:>14.0} {:>12.0} {:>12.1}",
+                "{:>12} {:>14.0} {:>12.0} {:>12.0} {:>12.1}",
                 r.entries,
                 r.entries_per_second,
                 r.cpu_ns_per_entry,
+                r.system_cpu_ns_per_entry,
                 r.peak_rss_bytes as f64 / 1e6
             );
         }

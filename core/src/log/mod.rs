@@ -475,10 +475,13 @@ impl Log {
             file.write_all_at(&chunk.bytes, chunk.offset)?;
             unsynced = Some(file);
         }
-        if let Some(file) = unsynced {
-            file.sync()?;
-        }
-        flush.derived.apply()
+        // The derived tree and index bytes need no fsync: write them on another core while
+        // the segment's fsync is in flight.
+        let (synced, derived) = rayon::join(
+            || unsynced.map_or(Ok(()), |file| file.sync()),
+            || flush.derived.apply(),
+        );
+        synced.and(derived)
     }
 
     fn lock_buffers(&self) -> MutexGuard<'_, Vec<Vec<u8>>> {
