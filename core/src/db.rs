@@ -33,6 +33,7 @@ pub struct Options {
     background_checkpoints: bool,
     segment_bytes_max: u64,
     state_interval_bytes: u64,
+    preallocate_segments: bool,
 }
 
 impl Default for Options {
@@ -47,6 +48,7 @@ impl Default for Options {
             background_checkpoints: true,
             segment_bytes_max: limits::SEGMENT_BYTES_MAX,
             state_interval_bytes: limits::STATE_INTERVAL_BYTES,
+            preallocate_segments: true,
         }
     }
 }
@@ -103,6 +105,14 @@ impl Options {
         self
     }
 
+    /// Whether a background thread writes the next segment full of zeros ahead of time
+    /// (default true), so that commits overwrite synced space instead of growing the file —
+    /// about half the fsync cost on ext4. Costs disk space of one segment.
+    pub fn preallocate_segments(mut self, enabled: bool) -> Options {
+        self.preallocate_segments = enabled;
+        self
+    }
+
     /// Whether a background thread takes checkpoints (default true). Without it,
     /// checkpoints are taken only on demand.
     pub fn background_checkpoints(mut self, enabled: bool) -> Options {
@@ -147,7 +157,8 @@ impl Db {
 
     /// A database that lives in memory and disappears when the last handle drops.
     pub fn open_in_memory() -> Result<Db, OpenError> {
-        Db::open_storage(Arc::new(MemoryStorage::new()), Options::default())
+        let options = Options::default().preallocate_segments(false);
+        Db::open_storage(Arc::new(MemoryStorage::new()), options)
     }
 
     /// Opens a database on any storage (the fault-injecting one in tests).
@@ -162,6 +173,7 @@ impl Db {
             background_checkpoints,
             segment_bytes_max,
             state_interval_bytes,
+            preallocate_segments,
         } = options;
         let (node_name, key) =
             crate::node::load_or_create(storage.as_ref(), node_name.as_deref(), node_key.as_ref())?;
@@ -172,6 +184,7 @@ impl Db {
         let clock = clock.unwrap_or_else(|| Arc::new(SystemClock));
         let config = LogConfig {
             segment_bytes_max,
+            preallocate_segments,
             state_interval_bytes,
             node_name,
             key,
@@ -253,6 +266,7 @@ impl Drop for DbInner {
         if let Some(checkpointer) = checkpointer {
             checkpointer.stop();
         }
+        self.log.shut_down();
         // Best effort: without a saved state the next open replays more, nothing is lost.
         let _ = self.log.save_state();
     }

@@ -14,6 +14,7 @@ fn options() -> Options {
         .node_name("damage.example")
         .node_key(NodeKey::from_seed(&[5; 32]))
         .background_checkpoints(false)
+        .preallocate_segments(false)
         .segment_bytes_max(64 * 1024)
         .state_interval_bytes(40 * 1024)
 }
@@ -77,7 +78,7 @@ fn last_segment(storage: &MemoryStorage) -> String {
     storage
         .paths()
         .into_iter()
-        .filter(|p| p.starts_with("segments/"))
+        .filter(|p| p.starts_with("segments/") && p.ends_with(".seg"))
         .max()
         .unwrap()
 }

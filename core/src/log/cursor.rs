@@ -110,6 +110,11 @@ pub(crate) fn frame_follows(file: &dyn StorageFile, damaged: u64, end: u64) -> i
         let window_len = (SCAN_CHUNK_BYTES as u64).min(end - window_start) as usize;
         let mut window = vec![0u8; window_len];
         file.read_exact_at(&mut window, window_start)?;
+        if window.iter().all(|&b| b == 0) {
+            // Prepared, unused space: no frame can start in zeros (a length is never 0).
+            window_start += window_len.saturating_sub(FRAME_PREFIX_BYTES - 1).max(1) as u64;
+            continue;
+        }
         for i in 0..window_len.saturating_sub(FRAME_PREFIX_BYTES - 1) {
             let prefix: &[u8; FRAME_PREFIX_BYTES] = window[i..i + FRAME_PREFIX_BYTES]
                 .try_into()

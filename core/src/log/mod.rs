@@ -19,6 +19,7 @@
 mod cursor;
 mod encode;
 mod frame;
+mod prepare;
 mod read;
 mod recovery;
 mod state;
@@ -81,6 +82,7 @@ impl AppendItem for NewEntry {
 
 pub(crate) struct LogConfig {
     pub(crate) segment_bytes_max: u64,
+    pub(crate) preallocate_segments: bool,
     pub(crate) state_interval_bytes: u64,
     pub(crate) node_name: String,
     pub(crate) key: NodeKey,
@@ -101,6 +103,8 @@ pub(crate) struct Log {
     state_writer: Mutex<()>,
     /// Batch buffers returned by flushes, reused so large batches do not fault fresh pages.
     buffers: Mutex<Vec<Vec<u8>>>,
+    /// Zero-fills the next segment ahead of time, if enabled.
+    preparer: Option<prepare::Preparer>,
 }
 
 /// Buffers kept for reuse, and the smallest worth keeping.
@@ -129,7 +133,8 @@ struct Chunk {
     segment: u64,
     offset: u64,
     bytes: Vec<u8>,
-    creates_segment: bool,
+    /// For the first chunk of a new segment: where the previous segment ends.
+    creates_segment: Option<u64>,
 }
 
 /// Everything one flush writes and what becomes durable when it succeeds.
@@ -160,7 +165,7 @@ impl Shared {
                 segment: self.segment,
                 offset: 0,
                 bytes: frame::segment_header(self.segment).to_vec(),
-                creates_segment: true,
+                creates_segment: Some(self.segment_end),
             });
             self.segment_end = SEGMENT_HEADER_BYTES;
         }
@@ -177,7 +182,7 @@ impl Shared {
                 segment: self.segment,
                 offset: self.segment_end,
                 bytes: Vec::new(),
-                creates_segment: false,
+                creates_segment: None,
             });
         }
         let chunk = self.chunks.last_mut().expect("a chunk was just ensured");
@@ -194,7 +199,7 @@ impl Shared {
             segment: self.segment,
             offset: self.segment_end,
             bytes,
-            creates_segment: false,
+            creates_segment: None,
         });
         self.segment_end += len;
         self.next_ticket += 1;
@@ -458,17 +463,16 @@ impl Log {
     fn write_flush(&self, flush: &Flush) -> io::Result<()> {
         let mut unsynced: Option<Arc<dyn StorageFile>> = None;
         for chunk in &flush.chunks {
-            if chunk.creates_segment {
-                // The previous segment must be complete on disk before a later one exists.
-                if let Some(previous) = unsynced.take() {
-                    previous.sync()?;
-                }
-                let file = self.storage.open(&segment_path(chunk.segment))?;
+            if let Some(previous_end) = chunk.creates_segment {
+                let file = self.roll_over(chunk.segment, previous_end)?;
                 file.write_all_at(&chunk.bytes, chunk.offset)?;
                 file.sync()?;
                 self.storage.sync_dir("segments")?;
                 self.segments_lock()
                     .insert(chunk.segment, Arc::clone(&file));
+                if let Some(preparer) = &self.preparer {
+                    preparer.start(chunk.segment + 1);
+                }
                 continue;
             }
             let file = self.segment_file(chunk.segment)?;
@@ -482,6 +486,31 @@ impl Log {
             || flush.derived.apply(),
         );
         synced.and(derived)
+    }
+
+    /// Closes the current segment at `previous_end` and opens segment `id`: the prepared one
+    /// if it is ready, else a new file. The previous segment is cut to its end and synced
+    /// first, so only the last segment can ever have a torn tail or unused space.
+    fn roll_over(&self, id: u64, previous_end: u64) -> io::Result<Arc<dyn StorageFile>> {
+        let previous = self.segment_file(id - 1)?;
+        if previous.size_bytes()? > previous_end {
+            previous.set_len(previous_end)?;
+        }
+        previous.sync()?;
+        let path = segment_path(id);
+        if let Some(preparer) = &self.preparer
+            && let Some(file) = preparer.take(id, &path)?
+        {
+            return Ok(file);
+        }
+        self.storage.open(&path)
+    }
+
+    /// Stops background work: called when the database closes.
+    pub(crate) fn shut_down(&self) {
+        if let Some(preparer) = &self.preparer {
+            preparer.stop();
+        }
     }
 
     fn lock_buffers(&self) -> MutexGuard<'_, Vec<Vec<u8>>> {
@@ -547,6 +576,12 @@ impl Log {
         }
         let (state, files) = g.recovery_state();
         drop(g);
+        // Unused prepared space after the end would only make the next open scan zeros.
+        let current = self.segment_file(state.segment)?;
+        if current.size_bytes()? > state.offset {
+            current.set_len(state.offset)?;
+            current.sync()?;
+        }
         self.write_state(&state, &files)
     }
 

@@ -69,6 +69,9 @@ impl Log {
         let log = Log::assemble(storage, config, tenants, segments, current);
         log.load_latest_checkpoints()?;
         log.save_state()?;
+        if let Some(preparer) = &log.preparer {
+            preparer.start(current.0 + 1);
+        }
         Ok(log)
     }
 
@@ -107,6 +110,9 @@ impl Log {
         // A batch never spans segments, so it must fit well inside one.
         let batch_bytes_max =
             crate::limits::BATCH_BYTES_MAX.min((config.segment_bytes_max / 2) as usize);
+        let preparer = config
+            .preallocate_segments
+            .then(|| super::prepare::Preparer::new(Arc::clone(&storage), config.segment_bytes_max));
         Log {
             storage,
             batch_bytes_max,
@@ -119,6 +125,7 @@ impl Log {
             segments: Mutex::new(segments),
             state_writer: Mutex::new(()),
             buffers: Mutex::new(Vec::new()),
+            preparer,
         }
     }
 
@@ -155,6 +162,11 @@ impl Log {
 fn list_segments(storage: &dyn Storage) -> Result<Vec<u64>, OpenError> {
     let mut ids = Vec::new();
     for name in storage.list("segments")? {
+        if name.ends_with(".seg.prep") {
+            // A segment prepared ahead of time and never used holds nothing.
+            storage.remove(&format!("segments/{name}"))?;
+            continue;
+        }
         let id = name
             .strip_suffix(".seg")
             .filter(|digits| digits.len() == 20)

@@ -102,6 +102,10 @@ impl Storage for FileStorage {
         fs::rename(self.path(from)?, self.path(to)?)
     }
 
+    fn remove(&self, path: &str) -> io::Result<()> {
+        fs::remove_file(self.path(path)?)
+    }
+
     fn sync_dir(&self, dir: &str) -> io::Result<()> {
         let full = if dir.is_empty() {
             self.root.clone()

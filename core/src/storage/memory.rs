@@ -315,6 +315,16 @@ impl Storage for MemoryStorage {
         Ok(())
     }
 
+    fn remove(&self, path: &str) -> io::Result<()> {
+        let mut state = self.lock();
+        state.mutate()?;
+        state
+            .names
+            .remove(path)
+            .map(drop)
+            .ok_or_else(|| not_found(path))
+    }
+
     fn sync_dir(&self, dir: &str) -> io::Result<()> {
         let mut state = self.lock();
         state.mutate()?;

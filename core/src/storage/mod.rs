@@ -29,6 +29,8 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn list(&self, dir: &str) -> io::Result<Vec<String>>;
     /// Replaces `to` with `from` atomically.
     fn rename(&self, from: &str, to: &str) -> io::Result<()>;
+    /// Deletes a file (durably after `sync_dir` of its directory).
+    fn remove(&self, path: &str) -> io::Result<()>;
     /// Makes creations and renames of files directly inside `dir` (`""` is the root) survive
     /// a crash.
     fn sync_dir(&self, dir: &str) -> io::Result<()>;

@@ -16,10 +16,15 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+mod verify;
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
     /// Durable batched appends, against SQLite inserting the same rows in the same batches.
     Append(AppendArgs),
+    /// Independent verification of an export written by core, against raw SHA-256 over the
+    /// same file.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -80,6 +85,7 @@ pub(crate) fn run(command: BenchCommand) -> Result<(), String> {
     match command {
         BenchCommand::Append(args) if args.scaling => scaling(&args),
         BenchCommand::Append(args) => append(&args),
+        BenchCommand::Verify(args) => verify::run(&args),
     }
 }
 
@@ -223,7 +229,7 @@ fn append_sqlite(path: &Path, args: &AppendArgs, events: &[String]) -> Result<()
 }
 
 /// A JSON object of exactly `bytes` bytes.
-fn payload(i: u64, bytes: usize) -> String {
+pub(crate) fn payload(i: u64, bytes: usize) -> String {
     let head = format!(r#"{{"i":{i},"pad":""#);
     let pad = bytes.saturating_sub(head.len() + 2);
     format!("{head}{}\"}}", "x".repeat(pad))
@@ -272,7 +278,7 @@ fn process_cpu_seconds() -> Result<(f64, f64), String> {
 }
 
 /// Peak resident memory of this process (VmHWM), from /proc/self/status.
-fn peak_rss_bytes() -> Result<u64, String> {
+pub(crate) fn peak_rss_bytes() -> Result<u64, String> {
     let status = fs::read_to_string("/proc/self/status")
         .map_err(|e| format!("reading /proc/self/status: {e}"))?;
     let kib = status
