@@ -48,7 +48,7 @@ impl Default for Options {
             background_checkpoints: true,
             segment_bytes_max: limits::SEGMENT_BYTES_MAX,
             state_interval_bytes: limits::STATE_INTERVAL_BYTES,
-            preallocate_segments: true,
+            preallocate_segments: false,
         }
     }
 }
@@ -106,8 +106,10 @@ impl Options {
     }
 
     /// Whether a background thread writes the next segment full of zeros ahead of time
-    /// (default true), so that commits overwrite synced space instead of growing the file —
-    /// about half the fsync cost on ext4. Costs disk space of one segment.
+    /// (default false), so that commits overwrite synced space instead of growing the file:
+    /// about half the fsync cost on ext4. The zeroing costs CPU and one segment of disk: it
+    /// pays only when CPU is spare (many small commits); with large batches on a busy CPU it
+    /// measured no gain (`veritydb bench append --no-preallocate` compares).
     pub fn preallocate_segments(mut self, enabled: bool) -> Options {
         self.preallocate_segments = enabled;
         self
@@ -157,8 +159,7 @@ impl Db {
 
     /// A database that lives in memory and disappears when the last handle drops.
     pub fn open_in_memory() -> Result<Db, OpenError> {
-        let options = Options::default().preallocate_segments(false);
-        Db::open_storage(Arc::new(MemoryStorage::new()), options)
+        Db::open_storage(Arc::new(MemoryStorage::new()), Options::default())
     }
 
     /// Opens a database on any storage (the fault-injecting one in tests).

@@ -48,6 +48,9 @@ pub(crate) struct AppendArgs {
     /// Skip the SQLite baseline.
     #[arg(long)]
     no_baseline: bool,
+    /// Prepare the next segment in the background (Options::preallocate_segments).
+    #[arg(long)]
+    preallocate: bool,
     /// Run VerityDB at 10^4, 10^5, 10^6 and 10^7 entries, each in a fresh process, and report
     /// CPU per entry and peak memory for each.
     #[arg(long)]
@@ -189,7 +192,8 @@ fn measure(args: &AppendArgs, body: impl FnOnce() -> Result<(), String>) -> Resu
 }
 
 fn append_veritydb(dir: &Path, args: &AppendArgs, events: &[String]) -> Result<(), String> {
-    let db = veritydb::Db::open(dir).map_err(|e| e.to_string())?;
+    let options = veritydb::Options::default().preallocate_segments(args.preallocate);
+    let db = veritydb::Db::open_with(dir, options).map_err(|e| e.to_string())?;
     let tenant = db.tenant("bench").map_err(|e| e.to_string())?;
     let mut left = args.entries;
     while left > 0 {
