@@ -36,6 +36,7 @@ fn kill_child_writer() {
     let db = Db::open_with(
         &dir,
         Options::default()
+            .preallocate_segments(true)
             .checkpoint_interval_ms(20)
             .segment_bytes_max(256 * 1024),
     )
