@@ -8,8 +8,11 @@
 //! way of cutting the input into chunks. A frame that a chunk holds whole is checked in place,
 //! without copying.
 
+use std::sync::Arc;
+
 use crate::bytes::{Reader, hash_from_slice};
-use crate::entry::{self, EntryRecord};
+use crate::checker::{EntryChecker, EntrySummary, precheck};
+use crate::entry;
 use crate::hash::{self, Hash};
 use crate::keys::TrustedKeys;
 use crate::limits::{EXPORT_FRAME_BODY_BYTES_MAX, NOTE_BYTES_MAX, PROOF_HASHES_MAX, TREE_SIZE_MAX};
@@ -30,6 +33,11 @@ const FRAME_HEADER: u8 = 1;
 const FRAME_ENTRY: u8 = 2;
 const FRAME_CHECKPOINT: u8 = 3;
 const FRAME_TRAILER: u8 = 4;
+
+/// Entry frames collected before a batch goes to the checker (with `with_entry_checker`):
+/// bounds the memory of the batching path.
+const CHECK_BATCH_BYTES_MAX: usize = 4 * 1024 * 1024;
+const _: () = assert!(CHECK_BATCH_BYTES_MAX >= EXPORT_FRAME_BODY_BYTES_MAX);
 
 /// Verifies a whole export held in memory. Same result as feeding it to an `ExportVerifier`.
 pub fn verify_export(bytes: &[u8], keys: &TrustedKeys) -> Report {
@@ -58,6 +66,11 @@ pub struct ExportVerifier {
     log: Option<LogState>,
     /// Scratch space for entry parsing, reused for every entry.
     names: Vec<(usize, usize)>,
+    /// With a checker: entry frames waiting to be checked as a batch.
+    checker: Option<Arc<dyn EntryChecker>>,
+    pending: Vec<u8>,
+    /// Each pending frame's body in `pending`, and `bytes` just past it.
+    pending_frames: Vec<(core::ops::Range<usize>, u64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +118,23 @@ impl ExportVerifier {
             buffer: Vec::new(),
             log: None,
             names: Vec::new(),
+            checker: None,
+            pending: Vec::new(),
+            pending_frames: Vec::new(),
+        }
+    }
+
+    /// A verifier that hands consecutive entry frames, in batches of up to 4 MiB, to
+    /// `checker` (which may check them on several threads) and applies the results in order.
+    /// The report is identical to the one of [`ExportVerifier::new`]; `progress` may lag by
+    /// one batch.
+    pub fn with_entry_checker(
+        keys: &TrustedKeys,
+        checker: Arc<dyn EntryChecker>,
+    ) -> ExportVerifier {
+        ExportVerifier {
+            checker: Some(checker),
+            ..ExportVerifier::new(keys)
         }
     }
 
@@ -159,6 +189,9 @@ impl ExportVerifier {
 
     /// Ends the input and returns the report.
     pub fn finish(mut self) -> Report {
+        if self.stage != Stage::Failed && !self.flush_pending() {
+            return self.report;
+        }
         match self.stage {
             Stage::Failed => {}
             Stage::AfterTrailer => {
@@ -183,6 +216,22 @@ impl ExportVerifier {
 
     /// Checks one complete unit of the current stage.
     fn process(&mut self, unit: &[u8]) {
+        let entry_body = matches!(
+            self.stage,
+            Stage::FrameBody {
+                frame_type: FRAME_ENTRY,
+                ..
+            }
+        );
+        if entry_body && self.checker.is_some() && self.log.is_some() {
+            self.stage = Stage::FramePrefix;
+            self.pend(unit);
+            return;
+        }
+        // Every unit but a frame prefix depends on the entries before it.
+        if self.stage != Stage::FramePrefix && !self.flush_pending() {
+            return;
+        }
         let result = match self.stage {
             Stage::Start => self.process_start(unit),
             Stage::FramePrefix => self.process_prefix(unit),
@@ -198,9 +247,55 @@ impl ExportVerifier {
             }
             Stage::AfterTrailer | Stage::Failed => Ok(()),
         };
-        if let Err(failure) = result {
+        // A failure of an earlier, still pending entry comes first.
+        if let Err(failure) = result
+            && self.flush_pending()
+        {
             self.fail(failure);
         }
+    }
+
+    /// Queues an entry frame body for the checker, checking the batch once it is full.
+    fn pend(&mut self, body: &[u8]) {
+        let start = self.pending.len();
+        self.pending.extend_from_slice(body);
+        self.pending_frames
+            .push((start..self.pending.len(), self.report.bytes));
+        if self.pending.len() >= CHECK_BATCH_BYTES_MAX - EXPORT_FRAME_BODY_BYTES_MAX {
+            self.flush_pending();
+        }
+    }
+
+    /// Checks the pending entry frames and applies them in order; false if one failed (the
+    /// report then holds that failure, with `bytes` just past its frame).
+    fn flush_pending(&mut self) -> bool {
+        let Some(checker) = self.checker.clone() else {
+            return true;
+        };
+        if self.pending_frames.is_empty() {
+            return true;
+        }
+        let frames: Vec<&[u8]> = self
+            .pending_frames
+            .iter()
+            .map(|(range, _)| &self.pending[range.clone()])
+            .collect();
+        let checks = checker.check_batch(&frames);
+        assert_eq!(
+            checks.len(),
+            frames.len(),
+            "an EntryChecker must return one result per frame"
+        );
+        let pending_frames = core::mem::take(&mut self.pending_frames);
+        self.pending.clear();
+        for (check, (_, bytes_after)) in checks.into_iter().zip(pending_frames) {
+            if let Err(failure) = check.0.and_then(|summary| self.apply_entry(summary)) {
+                self.report.bytes = bytes_after;
+                self.fail(failure);
+                return false;
+            }
+        }
+        true
     }
 
     fn fail(&mut self, failure: Failure) {
@@ -332,22 +427,20 @@ impl ExportVerifier {
     }
 
     fn process_entry(&mut self, body: &[u8]) -> Result<(), Failure> {
+        let summary = precheck(body, &mut self.names)?;
+        self.apply_entry(summary)
+    }
+
+    /// The in-order part of an entry's checks (verdicts.md §2.4): context, then the hashes
+    /// checked beforehand, then the chain.
+    fn apply_entry(&mut self, summary: EntrySummary) -> Result<(), Failure> {
         let log = self
             .log
             .as_mut()
             .expect("entry frames are refused before the header");
-        let mut reader = Reader::new(body);
-        let record = entry::parse_record(&mut reader, &mut self.names)?;
-        let stated_chain = hash_from_slice(reader.rest()).ok_or_else(|| {
-            Failure::new(
-                Reason::MalformedEntry,
-                "an entry frame is not exactly a record and a 32-byte chain",
-            )
-        })?;
-        check_entry_context(log, &record, &mut self.report)?;
-        entry::check_disclosed(&record)?;
-        entry::check_leaf(&record)?;
-        if hash::chain(&log.chain, &record.leaf) != stated_chain {
+        check_entry_context(log, &summary, &mut self.report)?;
+        summary.hashed?;
+        if hash::chain(&log.chain, &summary.leaf) != summary.stated_chain {
             return Err(Failure::new(
                 Reason::ChainBreak,
                 format!(
@@ -356,9 +449,9 @@ impl ExportVerifier {
                 ),
             ));
         }
-        log.range.append(&record.leaf);
-        log.chain = stated_chain;
-        log.previous_timestamp_us = Some(record.header.timestamp_us);
+        log.range.append(&summary.leaf);
+        log.chain = summary.stated_chain;
+        log.previous_timestamp_us = Some(summary.timestamp_us);
         self.report.entries += 1;
         Ok(())
     }
@@ -468,11 +561,10 @@ impl ExportVerifier {
 /// Position, tenant and timestamp of an entry against the log state (verdicts.md §2.4).
 fn check_entry_context(
     log: &LogState,
-    record: &EntryRecord<'_>,
+    header: &EntrySummary,
     report: &mut Report,
 ) -> Result<(), Failure> {
     let next = log.next_position();
-    let header = &record.header;
     if next == log.to {
         return Err(Failure::new(
             Reason::PositionGap,
@@ -482,13 +574,14 @@ fn check_entry_context(
             ),
         ));
     }
-    if header.tenant != log.tenant {
+    if header.tenant() != log.tenant {
         report.tenants = 2;
         return Err(Failure::new(
             Reason::TenantMismatch,
             format!(
                 "an entry of tenant {:?} in the log of {:?}",
-                header.tenant, log.tenant
+                header.tenant(),
+                log.tenant
             ),
         ));
     }

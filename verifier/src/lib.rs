@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 mod bytes;
+mod checker;
 mod ed25519;
 mod entry;
 mod export;
@@ -52,6 +53,7 @@ mod report;
 mod standalone;
 mod text;
 
+pub use checker::{EntryCheck, EntryChecker, SequentialChecker, check_entry_frame};
 pub use ed25519::ed25519_verify;
 pub use export::{ExportVerifier, verify_export};
 pub use hash::Hash;

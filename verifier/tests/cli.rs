@@ -164,6 +164,31 @@ fn export_exit_codes_and_json() {
 }
 
 #[test]
+fn export_reports_are_the_same_for_any_number_of_threads() {
+    let f = Fixture::new();
+    for file in ["good.export", "trailing.export"] {
+        let reports: Vec<Value> = ["1", "2", "8"]
+            .iter()
+            .map(|threads| {
+                json(&run(&[
+                    "export",
+                    &f.path(file),
+                    "--trust-key",
+                    &f.vkey,
+                    "--json",
+                    "--threads",
+                    threads,
+                ]))
+            })
+            .collect();
+        assert!(
+            reports.windows(2).all(|pair| pair[0] == pair[1]),
+            "{file}: {reports:?}"
+        );
+    }
+}
+
+#[test]
 fn cannot_check_is_exit_two() {
     let f = Fixture::new();
     let missing = run(&["export", &f.path("missing.export"), "--trust-key", &f.vkey]);

@@ -64,8 +64,20 @@ struct VerifyReport {
     payload_bytes: Option<usize>,
     #[serde(flatten)]
     measurement: Measurement,
-    /// Verification speed as a fraction of raw SHA-256 over the same file.
+    /// One-core verification speed as a fraction of raw SHA-256 over the same file.
     ratio_vs_sha256: f64,
+    /// The `veritydb-verify export` CLI on the same file, with its default threads.
+    cli: Option<CliRun>,
+}
+
+#[derive(Debug, Serialize)]
+struct CliRun {
+    threads: usize,
+    mb_per_second: f64,
+    entries_per_second: f64,
+    ratio_vs_sha256: f64,
+    peak_rss_bytes: u64,
+    exit_code: i32,
 }
 
 const CHUNK_BYTES: usize = 1 << 20;
@@ -116,11 +128,13 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<(), String> {
     }
     let measurement: Measurement =
         serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())?;
+    let cli = run_cli(&file, &key, &measurement)?;
     let report = VerifyReport {
         bench: "verify",
         payload_bytes: args.file.is_none().then_some(args.payload_bytes),
         ratio_vs_sha256: measurement.verify_mb_per_second / measurement.sha256_mb_per_second,
         measurement,
+        cli,
     };
     if args.json {
         println!(
@@ -149,8 +163,64 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<(), String> {
             "verifier peak RSS:         {:>8.1} MB",
             m.peak_rss_bytes as f64 / 1e6
         );
+        match &report.cli {
+            Some(cli) => println!(
+                "veritydb-verify CLI:       {:>8.0} MB/s, {:.0} entries/s ({} threads), {:.0}% of SHA-256, peak RSS {:.1} MB, exit {}",
+                cli.mb_per_second,
+                cli.entries_per_second,
+                cli.threads,
+                cli.ratio_vs_sha256 * 100.0,
+                cli.peak_rss_bytes as f64 / 1e6,
+                cli.exit_code
+            ),
+            None => println!(
+                "(build the CLI with `cargo build --release -p veritydb-verify` to time it too)"
+            ),
+        }
     }
     Ok(())
+}
+
+/// Times `veritydb-verify export` (found next to this executable) on the file, polling its
+/// peak RSS; `None` if the CLI is not built.
+fn run_cli(file: &Path, key: &str, m: &Measurement) -> Result<Option<CliRun>, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let cli = exe.with_file_name("veritydb-verify");
+    if !cli.exists() {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let mut child = Command::new(&cli)
+        .args(["export", "--json", "--trust-key", key])
+        .arg(file)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak_rss_bytes = 0;
+    let status = loop {
+        if let Some(kib) = std::fs::read_to_string(&status_path).ok().and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        }) {
+            peak_rss_bytes = peak_rss_bytes.max(kib * 1024);
+        }
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let mb_per_second = m.file_bytes as f64 / seconds / 1e6;
+    Ok(Some(CliRun {
+        threads: std::thread::available_parallelism().map_or(1, usize::from),
+        mb_per_second,
+        entries_per_second: m.entries as f64 / seconds,
+        ratio_vs_sha256: mb_per_second / m.sha256_mb_per_second,
+        peak_rss_bytes,
+        exit_code: status.code().unwrap_or(-1),
+    }))
 }
 
 /// Writes a log of `args.entries` events and exports it whole; returns the file and vkey.

@@ -3,11 +3,14 @@
 use std::io::{ErrorKind, IsTerminal, Read};
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use indicatif::{ProgressBar, ProgressStyle};
 use veritydb_verify::{ExportVerifier, Report};
 
 use crate::input::{self, CannotCheck, TrustArgs};
 use crate::output::OutputArgs;
+use crate::threads::ThreadedChecker;
 
 /// Read the export in chunks of this size; memory stays constant for any file size.
 const CHUNK_BYTES: usize = 1 << 20;
@@ -23,13 +26,23 @@ pub(crate) struct Args {
     trust: TrustArgs,
     #[command(flatten)]
     output: OutputArgs,
+    /// Threads that check entries (default: one per CPU). The verdict is the same for any
+    /// number; 1 checks everything on one thread.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<Report, CannotCheck> {
     let keys = args.trust.load()?;
     let (mut reader, len) = input::open(&args.file)?;
     let progress = progress_bar(len);
-    let mut verifier = ExportVerifier::new(&keys);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let mut verifier = match threads {
+        0 | 1 => ExportVerifier::new(&keys),
+        _ => ExportVerifier::with_entry_checker(&keys, Arc::new(ThreadedChecker { threads })),
+    };
     let mut chunk = vec![0u8; CHUNK_BYTES];
     // Stops at the end of input or at the first failure, after which input cannot matter.
     while !verifier.has_failed() {

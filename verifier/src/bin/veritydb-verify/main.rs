@@ -14,6 +14,7 @@ mod input;
 mod note;
 mod output;
 mod receipt;
+mod threads;
 
 use std::process::ExitCode;
 
