@@ -62,24 +62,38 @@ pub trait SaltSource: Send + Sync + std::fmt::Debug {
     fn fill(&self, salts: &mut [Hash]);
 }
 
-/// ChaCha20 seeded from the operating system: the default.
+/// Salts from ChaCha20: seeded from the operating system (the default), or from a fixed
+/// seed for test vectors and simulations.
 #[derive(Debug)]
-pub struct OsSalts {
+pub struct ChaChaSalts {
     rng: Mutex<ChaCha20Rng>,
 }
 
-impl OsSalts {
-    /// Seeds a generator from the operating system.
-    pub fn new() -> Result<OsSalts, getrandom::Error> {
+/// The default salt source.
+pub type OsSalts = ChaChaSalts;
+
+impl ChaChaSalts {
+    /// A generator seeded from the operating system.
+    pub fn new() -> Result<ChaChaSalts, getrandom::Error> {
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed)?;
-        Ok(OsSalts {
+        let salts = ChaChaSalts {
             rng: Mutex::new(ChaCha20Rng::from_seed(seed)),
-        })
+        };
+        seed.fill(0);
+        Ok(salts)
+    }
+
+    /// Deterministic salts from `seed`: for test vectors and simulations only, never
+    /// production (a predictable salt lets anyone guess withheld low-entropy fields).
+    pub fn insecure_from_seed(seed: u64) -> ChaChaSalts {
+        ChaChaSalts {
+            rng: Mutex::new(ChaCha20Rng::seed_from_u64(seed)),
+        }
     }
 }
 
-impl SaltSource for OsSalts {
+impl SaltSource for ChaChaSalts {
     fn fill(&self, salts: &mut [Hash]) {
         // The generator has no invariant a panicking holder could break.
         let mut rng = self
@@ -92,30 +106,5 @@ impl SaltSource for OsSalts {
     }
 }
 
-/// Deterministic salts from a seed: for test vectors and simulations only, never production
-/// (a predictable salt lets anyone guess withheld low-entropy fields).
-#[derive(Debug)]
-pub struct SeededSalts {
-    rng: Mutex<ChaCha20Rng>,
-}
-
-impl SeededSalts {
-    /// Salts derived from `seed`.
-    pub fn insecure_from_seed(seed: u64) -> SeededSalts {
-        SeededSalts {
-            rng: Mutex::new(ChaCha20Rng::seed_from_u64(seed)),
-        }
-    }
-}
-
-impl SaltSource for SeededSalts {
-    fn fill(&self, salts: &mut [Hash]) {
-        let mut rng = self
-            .rng
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for salt in salts {
-            rng.fill_bytes(salt);
-        }
-    }
-}
+/// Deterministic salts (see [`ChaChaSalts::insecure_from_seed`]).
+pub type SeededSalts = ChaChaSalts;

@@ -14,21 +14,24 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng as _, SeedableRng as _};
+
 use veritydb::entry::{self, Hash};
 use veritydb::env::{SeededSalts, SteppingClock};
 use veritydb::merkle::MemoryTree;
 use veritydb::storage::{CrashOptions, MemoryStorage};
 use veritydb::{Db, NodeKey, Options};
 
-struct Rng(u64);
+/// A seeded generator for schedules (not for anything secret).
+struct Rng(ChaCha8Rng);
 
 impl Rng {
+    fn seeded(seed: u64) -> Rng {
+        Rng(ChaCha8Rng::seed_from_u64(seed))
+    }
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -229,7 +232,7 @@ fn check(db: &Db, model: &mut BTreeMap<&'static str, TenantModel>, seed: u64) {
 }
 
 fn run_schedule(seed: u64, preallocate: bool) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded(seed);
     let mut model: BTreeMap<&'static str, TenantModel> = TENANTS
         .iter()
         .map(|&t| (t, TenantModel::default()))

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng as _, SeedableRng as _};
+
 use super::{Storage, StorageFile};
 
 /// Files in memory with optional fault injection. Clones share the same files.
@@ -106,7 +109,7 @@ impl MemoryStorage {
     /// `seed` chooses which unsynced writes survive and how they tear.
     pub fn crash_image(&self, seed: u64, options: CrashOptions) -> MemoryStorage {
         let state = self.lock();
-        let mut rng = SplitMix64(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut image = State::default();
         for (name, &id) in &state.durable_names {
             let file = crashed_file(&state.files[id], &mut rng, options);
@@ -187,13 +190,22 @@ impl State {
     }
 }
 
-fn crashed_file(file: &MemFile, rng: &mut SplitMix64, options: CrashOptions) -> MemFile {
+/// A number below `bound` (0 when `bound` is 0), to choose faults.
+fn below(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
+    if bound == 0 {
+        0
+    } else {
+        rng.next_u64() % bound
+    }
+}
+
+fn crashed_file(file: &MemFile, rng: &mut ChaCha8Rng, options: CrashOptions) -> MemFile {
     let mut data = file.data.clone();
     for op in file.unsynced.iter().rev() {
         undo(&mut data, op);
     }
     let kept = if options.lose_unsynced {
-        rng.below(file.unsynced.len() as u64 + 1) as usize
+        below(rng, file.unsynced.len() as u64 + 1) as usize
     } else {
         file.unsynced.len()
     };
@@ -202,13 +214,13 @@ fn crashed_file(file: &MemFile, rng: &mut SplitMix64, options: CrashOptions) -> 
     }
     if let Some(Op::Write { offset, bytes, .. }) = file.unsynced.get(kept)
         && options.torn_writes
-        && rng.below(2) == 1
+        && below(rng, 2) == 1
     {
-        let torn = rng.below(bytes.len() as u64) as usize;
+        let torn = below(rng, bytes.len() as u64) as usize;
         let mut partial = bytes[..torn].to_vec();
-        if options.garbage && rng.below(2) == 1 {
-            let garbage = rng.below((bytes.len() - torn) as u64 + 1) as usize;
-            partial.extend((0..garbage).map(|_| rng.next() as u8));
+        if options.garbage && below(rng, 2) == 1 {
+            let garbage = below(rng, (bytes.len() - torn) as u64 + 1) as usize;
+            partial.extend((0..garbage).map(|_| rng.next_u64() as u8));
         }
         write_at(&mut data, *offset, &partial);
     }
@@ -417,24 +429,6 @@ impl StorageFile for MemHandle {
         }
         state.files[self.id].unsynced.clear();
         Ok(())
-    }
-}
-
-/// A small deterministic generator for choosing faults (not for anything secret).
-#[derive(Debug)]
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next() % bound }
     }
 }
 
