@@ -225,6 +225,7 @@ async function checkExport(file) {
   cancelRequested = false;
   showProgress(file, { bytes: 0, entries: 0 });
   ui.progressBox.hidden = false;
+  ui.cancel.hidden = false;
   ui.cancel.focus();
   const started = performance.now();
   let lastYield = started;
@@ -250,6 +251,7 @@ async function checkExport(file) {
     showReport(report, performance.now() - started, file.name);
   } finally {
     verifier.free();
+    ui.cancel.hidden = true;
     ui.fileInput.focus();
   }
 }

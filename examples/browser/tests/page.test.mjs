@@ -156,6 +156,7 @@ test('a dropped valid receipt gets a green verdict saying what it proves', async
   assert.match(shown.text, /signed by the trusted key vectors\.veritydb\.example\/clinic/);
   const color = await page.locator('#verdict').evaluate((node) => getComputedStyle(node).backgroundColor);
   assert.equal(color, 'rgb(230, 244, 234)');
+  assert.equal(await page.locator('#progress-box').isVisible(), false, 'no progress bar for a receipt');
 
   const native = runCli(['receipt', VALID_RECEIPT, '--trust-key', CLINIC_KEY]);
   assert.deepEqual(await shownReport(), native.report);
@@ -219,6 +220,29 @@ test('a large export streams through ExportVerifier with the progress bar reachi
   await page.screenshot({ path: path.join(artifacts, 'export-verified.png'), fullPage: true });
   const megabytes = largeExport.bytes / 1e6;
   writeTiming('export', { entries: LARGE_EXPORT_ENTRIES, bytes: largeExport.bytes, seconds, mb_per_s: megabytes / seconds });
+});
+
+test('a large export altered in the middle stops early with a red verdict', async () => {
+  const bytes = readFileSync(largeExport.file);
+  const altered = Buffer.from(bytes);
+  const middle = bytes.length >> 1;
+  altered[middle] ^= 0x01;
+  const file = path.join(scratch, 'altered.vdbx');
+  writeFileSync(file, altered);
+  const native = runCli(['export', file, '--trust-key', largeExport.vkey]);
+  assert.equal(native.report.ok, false);
+
+  const previous = (await verdict()).text;
+  await page.locator('#file-input').setInputFiles(file);
+  const shown = await nextVerdict(previous, 300_000);
+  assert.equal(shown.state, 'rejected');
+  assert.ok(shown.text.includes(`${native.report.reason} (reason code ${native.report.reason_code})`), shown.text);
+  assert.ok(shown.text.includes(`log position ${native.report.position}`), shown.text);
+  assert.deepEqual(await shownReport(), native.report);
+  const percent = await page.locator('#progress').evaluate((bar) => bar.value);
+  assert.ok(percent < 100, `reading stopped at the failure (progress ${percent}%)`);
+  assert.equal(await page.locator('#cancel').isVisible(), false, 'no Stop button once finished');
+  await page.screenshot({ path: path.join(artifacts, 'export-altered.png'), fullPage: true });
 });
 
 test('receipt verification takes at most 5 ms in the browser', async () => {
