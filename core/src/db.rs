@@ -34,6 +34,8 @@ pub struct Options {
     segment_bytes_max: u64,
     state_interval_bytes: u64,
     preallocate_segments: bool,
+    /// SQL projections in memory instead of files in the storage (`open_in_memory`).
+    projections_in_memory: bool,
 }
 
 impl Default for Options {
@@ -49,6 +51,7 @@ impl Default for Options {
             segment_bytes_max: limits::SEGMENT_BYTES_MAX,
             state_interval_bytes: limits::STATE_INTERVAL_BYTES,
             preallocate_segments: false,
+            projections_in_memory: false,
         }
     }
 }
@@ -140,6 +143,8 @@ impl std::fmt::Debug for Db {
 struct DbInner {
     log: Arc<Log>,
     checkpointer: Mutex<Option<Checkpointer>>,
+    /// SQL projections of the tenants (`crate::sql`).
+    sql: crate::sql::Registry,
 }
 
 impl Db {
@@ -159,7 +164,9 @@ impl Db {
 
     /// A database that lives in memory and disappears when the last handle drops.
     pub fn open_in_memory() -> Result<Db, OpenError> {
-        Db::open_storage(Arc::new(MemoryStorage::new()), Options::default())
+        let mut options = Options::default();
+        options.projections_in_memory = true;
+        Db::open_storage(Arc::new(MemoryStorage::new()), options)
     }
 
     /// Opens a database on any storage (the fault-injecting one in tests).
@@ -175,7 +182,9 @@ impl Db {
             segment_bytes_max,
             state_interval_bytes,
             preallocate_segments,
+            projections_in_memory,
         } = options;
+        let sql = crate::sql::Registry::new((!projections_in_memory).then(|| Arc::clone(&storage)));
         let (node_name, key) =
             crate::node::load_or_create(storage.as_ref(), node_name.as_deref(), node_key.as_ref())?;
         let salts: Arc<dyn SaltSource> = match salts {
@@ -205,6 +214,7 @@ impl Db {
             inner: Arc::new(DbInner {
                 log,
                 checkpointer: Mutex::new(checkpointer),
+                sql,
             }),
         })
     }
@@ -267,6 +277,7 @@ impl Drop for DbInner {
         if let Some(checkpointer) = checkpointer {
             checkpointer.stop();
         }
+        self.sql.flush();
         self.log.shut_down();
         // Best effort: without a saved state the next open replays more, nothing is lost.
         let _ = self.log.save_state();
@@ -308,6 +319,14 @@ const SCAN_STEP_ENTRIES: u64 = 1024;
 impl Tenant {
     pub(crate) fn log(&self) -> &Log {
         &self.db.inner.log
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    pub(crate) fn sql_registry(&self) -> &crate::sql::Registry {
+        &self.db.inner.sql
     }
 
     pub(crate) fn view(&self) -> crate::log::TenantView {

@@ -210,4 +210,13 @@ pub enum Error {
     /// See [`ExportError`].
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// See [`crate::sql::PrepareError`].
+    #[error(transparent)]
+    Prepare(#[from] crate::sql::PrepareError),
+    /// See [`crate::sql::QueryError`].
+    #[error(transparent)]
+    Query(#[from] crate::sql::QueryError),
+    /// See [`crate::sql::ExecuteError`].
+    #[error(transparent)]
+    Execute(#[from] crate::sql::ExecuteError),
 }

@@ -22,6 +22,7 @@ mod log;
 pub mod merkle;
 mod node;
 mod receipt;
+pub mod sql;
 pub mod storage;
 
 pub use checkpoint::{Checkpoint, NodeKey};
@@ -31,6 +32,7 @@ pub use error::Error;
 pub use export::{EXPORT_MAGIC, EXPORT_VERSION, ExportOptions, ExportSummary, ExportWriter};
 pub use log::{NewEntry, StoredEntry};
 pub use receipt::Receipt;
+pub use sql::{At, Batch, ExecResult, Rows, Statement, Value};
 
 // The README's Rust example runs as a doctest.
 #[doc = include_str!("../../README.md")]

@@ -72,3 +72,46 @@ pub const STATE_INTERVAL_BYTES: u64 = 64 * 1024 * 1024;
 
 const _: () = assert!(BATCH_BYTES_MAX as u64 <= SEGMENT_BYTES_MAX / 2);
 const _: () = assert!(STORAGE_FRAME_BYTES_MAX <= BATCH_BYTES_MAX);
+
+// ---- SQL limits (see docs/reference/sql.md) ----
+
+/// Bytes of one SQL statement: generated statements with long IN lists fit; documents belong
+/// in parameters.
+pub const SQL_STATEMENT_BYTES_MAX: usize = 256 * 1024;
+/// Parenthesis nesting the SQL parser follows; deeper input is refused before it can exhaust
+/// the stack.
+pub const SQL_NESTING_DEPTH_MAX: usize = 48;
+/// Depth of one expression tree (long AND/OR chains are left-deep): bounds every recursive
+/// walk over an expression.
+pub const SQL_EXPRESSION_DEPTH_MAX: usize = 400;
+/// Parameters of one statement.
+pub const SQL_PARAMS_MAX: usize = 4096;
+/// Values in one `IN (...)` list.
+pub const SQL_IN_LIST_MAX: usize = 10_000;
+/// Columns of one table, and result columns of one query: a row entry holds `table`, `op`,
+/// `key` and one field per column within `ENTRY_FIELDS_MAX`.
+pub const SQL_COLUMNS_MAX: usize = 1000;
+/// Columns of one index or primary key.
+pub const SQL_INDEX_COLUMNS_MAX: usize = 16;
+/// Indexes of one table.
+pub const SQL_INDEXES_PER_TABLE_MAX: usize = 64;
+/// Live tables of one tenant.
+pub const SQL_TABLES_MAX: usize = 4096;
+/// Table, column and index names; a column's field name `c.<name>` stays within
+/// `FIELD_NAME_BYTES_MAX`.
+pub const SQL_NAME_BYTES_MAX: usize = 64;
+/// Rows one write (statement or batch) may change: each is one entry of one atomic batch.
+pub const SQL_ROWS_PER_WRITE_MAX: usize = BATCH_ENTRIES_MAX;
+/// Statements of one batch.
+pub const SQL_BATCH_STATEMENTS_MAX: usize = 10_000;
+/// Rows one query may return (and rows a query may hold to sort): page with LIMIT/OFFSET.
+pub const SQL_RESULT_ROWS_MAX: usize = 1_000_000;
+/// Entries applied per projection transaction when catching up with the log.
+pub const SQL_REPLAY_STEP_ENTRIES: u64 = 1024;
+/// Entries applied between durable commits of a projection: bounds what an open after a
+/// crash replays from the log.
+pub const SQL_PROJECTION_SYNC_ENTRIES: u64 = 100_000;
+
+const _: () = assert!(2 + SQL_NAME_BYTES_MAX <= FIELD_NAME_BYTES_MAX);
+const _: () = assert!(SQL_COLUMNS_MAX + 3 <= ENTRY_FIELDS_MAX);
+const _: () = assert!(SQL_NESTING_DEPTH_MAX < SQL_EXPRESSION_DEPTH_MAX);

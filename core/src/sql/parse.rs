@@ -65,7 +65,7 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
     let (mut tokens, at) = strip_time_travel(tokens)?;
     let params = number_placeholders(&mut tokens)?;
     let statements = Parser::new(&dialect)
-        .with_recursion_limit(limits::SQL_EXPRESSION_DEPTH_MAX)
+        .with_recursion_limit(limits::SQL_NESTING_DEPTH_MAX)
         .with_tokens_with_locations(tokens)
         .parse_statements()
         .map_err(|e| ParseError::Syntax(e.to_string()))?;
@@ -74,7 +74,10 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
         Err(v) if v.is_empty() => return Err(ParseError::Syntax("empty statement".into())),
         Err(_) => return unsupported("several statements in one call (send them one by one)"),
     };
-    let mut converter = Converter { params: 0, depth: 0 };
+    let mut converter = Converter {
+        params: 0,
+        depth: 0,
+    };
     let mut statement = converter.statement(statement)?;
     match (&mut statement, at) {
         (_, None) => {}
@@ -100,7 +103,9 @@ struct AtTokens {
 }
 
 /// Removes `AT POSITION <n|param>` or `AS OF TIMESTAMP <'text'|n|param>` from the end.
-fn strip_time_travel(mut tokens: Vec<TokenWithSpan>) -> Result<(Vec<TokenWithSpan>, Option<AtTokens>)> {
+fn strip_time_travel(
+    mut tokens: Vec<TokenWithSpan>,
+) -> Result<(Vec<TokenWithSpan>, Option<AtTokens>)> {
     let significant: Vec<usize> = tokens
         .iter()
         .enumerate()
@@ -270,7 +275,10 @@ impl Converter {
             _ => return unsupported(format!("parameter {p} (use ? or $1, $2, ...)")),
         };
         if n > limits::SQL_PARAMS_MAX {
-            return invalid(format!("parameter {p} (at most {})", limits::SQL_PARAMS_MAX));
+            return invalid(format!(
+                "parameter {p} (at most {})",
+                limits::SQL_PARAMS_MAX
+            ));
         }
         self.params = self.params.max(n);
         Ok(n - 1)
@@ -458,7 +466,11 @@ impl Converter {
             };
             assignments.push((object_name(column)?, self.expr(&assignment.value)?));
         }
-        let filter = update.selection.as_ref().map(|e| self.expr(e)).transpose()?;
+        let filter = update
+            .selection
+            .as_ref()
+            .map(|e| self.expr(e))
+            .transpose()?;
         Ok(Statement::Update(Update {
             table,
             assignments,
@@ -486,7 +498,11 @@ impl Converter {
             return unsupported("DELETE from several tables");
         };
         let table = single_table(from)?;
-        let filter = delete.selection.as_ref().map(|e| self.expr(e)).transpose()?;
+        let filter = delete
+            .selection
+            .as_ref()
+            .map(|e| self.expr(e))
+            .transpose()?;
         Ok(Statement::Delete(Delete { table, filter }))
     }
 
@@ -558,14 +574,21 @@ impl Converter {
             _ => return unsupported("several tables in FROM (joins)"),
         };
         if select.projection.len() > limits::SQL_COLUMNS_MAX {
-            return invalid(format!("more than {} result columns", limits::SQL_COLUMNS_MAX));
+            return invalid(format!(
+                "more than {} result columns",
+                limits::SQL_COLUMNS_MAX
+            ));
         }
         let items = select
             .projection
             .iter()
             .map(|item| self.select_item(item))
             .collect::<Result<Vec<_>>>()?;
-        let filter = select.selection.as_ref().map(|e| self.expr(e)).transpose()?;
+        let filter = select
+            .selection
+            .as_ref()
+            .map(|e| self.expr(e))
+            .transpose()?;
         Ok(Select {
             from,
             items,
@@ -624,7 +647,7 @@ impl Converter {
             let descending = match &item.options.sort {
                 None | Some(sp::OrderBySort::Asc) => false,
                 Some(sp::OrderBySort::Desc) => true,
-                Some(other) => return unsupported(format!("ORDER BY {other}")),
+                Some(other) => return unsupported(format!("ORDER BY {other:?}")),
             };
             let key = match &item.expr {
                 sp::Expr::Value(v) => match &v.value {
@@ -860,7 +883,7 @@ fn index_column(column: &sp::IndexColumn) -> Result<(String, bool)> {
     let descending = match &column.column.options.sort {
         None | Some(sp::OrderBySort::Asc) => false,
         Some(sp::OrderBySort::Desc) => true,
-        Some(other) => return unsupported(format!("index order {other}")),
+        Some(other) => return unsupported(format!("index order {other:?}")),
     };
     match &column.column.expr {
         sp::Expr::Identifier(id) => Ok((ident(id), descending)),

@@ -596,7 +596,10 @@ mod tests {
         let cmp = |a: Value, b: Value| a.sql_cmp(&b).unwrap().unwrap();
         assert_eq!(cmp(Value::Integer(3), Value::Real(3.5)), Ordering::Less);
         assert_eq!(cmp(Value::Integer(3), Value::Real(3.0)), Ordering::Equal);
-        assert_eq!(cmp(Value::Integer(-3), Value::Real(-3.5)), Ordering::Greater);
+        assert_eq!(
+            cmp(Value::Integer(-3), Value::Real(-3.5)),
+            Ordering::Greater
+        );
         assert_eq!(
             cmp(Value::Integer(i64::MAX), Value::Real(9.3e18)),
             Ordering::Less

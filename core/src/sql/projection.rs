@@ -1,0 +1,534 @@
+//! One tenant's projection: the redb store, the writer that keeps it in step with the log, and
+//! the read snapshot queries use (`docs/internals/projections.md`).
+//!
+//! Write path, under the writer lock: catch up with the log; plan the statements in a redb
+//! transaction (applying each change provisionally) and abort it; append the changes as one
+//! atomic batch; apply them for real at their positions and commit, with the new `applied`
+//! end in the same transaction; publish a new read snapshot. Projection commits are not
+//! synced (the log is the source of truth): every `SQL_PROJECTION_SYNC_ENTRIES` entries and on
+//! close a commit is made durable, and an open replays the log from the last durable one.
+//!
+//! Invariants: `applied` never exceeds the durable log; the snapshot always shows a prefix
+//! `0..applied` of the log applied in order; only the writer lock holder writes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, WriteTransaction};
+
+use super::Failure;
+use super::apply::{self, WriteState};
+use super::ast::Statement;
+use super::backend::FileBackend;
+use super::change::Change;
+use super::kernel::{self, Planned};
+use super::schema::Schema;
+use super::store::{self, Bytes, StoreResult, Tables};
+use super::value::Value;
+use crate::db::Tenant;
+use crate::entry::{Hash, Kind};
+use crate::limits;
+use crate::storage::Storage;
+
+/// What the embedded API keeps per database: where projections live and the open ones.
+#[derive(Debug)]
+pub(crate) struct Registry {
+    /// `None`: projections in memory (for `Db::open_in_memory`).
+    storage: Option<Arc<dyn Storage>>,
+    open: Mutex<HashMap<u32, Arc<Projection>>>,
+}
+
+/// The directory of projection files in the database's storage.
+const DIRECTORY: &str = "projections";
+
+impl Registry {
+    pub(crate) fn new(storage: Option<Arc<dyn Storage>>) -> Registry {
+        Registry {
+            storage,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The projection of `tenant`, opened (and brought up to date) on first use.
+    pub(crate) fn projection(&self, tenant: &Tenant) -> Result<Arc<Projection>, Failure> {
+        let mut open = lock(&self.open);
+        if let Some(p) = open.get(&tenant.id()) {
+            return Ok(Arc::clone(p));
+        }
+        let projection = Arc::new(Projection::open(self.storage.as_deref(), tenant)?);
+        open.insert(tenant.id(), Arc::clone(&projection));
+        Ok(projection)
+    }
+
+    /// Makes every open projection durable (on close).
+    pub(crate) fn flush(&self) {
+        for p in lock(&self.open).values() {
+            // Best effort: a projection that is not durable is replayed from the log.
+            let _ = p.flush();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded values stay consistent across a panic (each update is one assignment).
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The read view of a projection at one applied end.
+pub(crate) struct Snapshot {
+    pub(crate) tables: Tables<ReadOnlyTable<Bytes, Bytes>>,
+    pub(crate) schema: Arc<Schema>,
+    /// Exclusive end of the log prefix applied.
+    pub(crate) applied: u64,
+}
+
+struct Writer {
+    applied: u64,
+    chain: Hash,
+    ignored: u64,
+    /// Entries applied since the last durable commit.
+    unsynced: u64,
+    schema: Arc<Schema>,
+}
+
+/// A tenant's projection.
+pub(crate) struct Projection {
+    db: Database,
+    writer: Mutex<Writer>,
+    snapshot: RwLock<Arc<Snapshot>>,
+}
+
+impl std::fmt::Debug for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Projection").finish_non_exhaustive()
+    }
+}
+
+/// A row-version precondition of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Expectation {
+    pub(crate) table: String,
+    pub(crate) key: Vec<Value>,
+    /// The position that last wrote the row, or `None` if it must not exist.
+    pub(crate) version: Option<u64>,
+}
+
+/// The result of a write: the position of its last entry and the rows it changed.
+pub(crate) struct Written {
+    pub(crate) position: u64,
+    pub(crate) rows_affected: u64,
+}
+
+impl Projection {
+    fn open(storage: Option<&dyn Storage>, tenant: &Tenant) -> Result<Projection, Failure> {
+        let db = match storage {
+            None => create_db(redb::backends::InMemoryBackend::new())?,
+            Some(storage) => open_file(storage, tenant.name())?,
+        };
+        let (applied, chain, ignored, schema) = match read_meta(&db, tenant)? {
+            Some(meta) => meta,
+            None => {
+                reset(&db)?;
+                (0, [0; 32], 0, Schema::default())
+            }
+        };
+        let writer = Writer {
+            applied,
+            chain,
+            ignored,
+            unsynced: 0,
+            schema: Arc::new(schema),
+        };
+        let snapshot = RwLock::new(Arc::new(snapshot(&db, &writer)?));
+        let projection = Projection {
+            db,
+            writer: Mutex::new(writer),
+            snapshot,
+        };
+        projection.catch_up(tenant, tenant.size())?;
+        Ok(projection)
+    }
+
+    /// The current read snapshot.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(
+            &self
+                .snapshot
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Applies the log up to `end` (at most the durable size) if not applied yet.
+    pub(crate) fn catch_up(&self, tenant: &Tenant, end: u64) -> Result<(), Failure> {
+        let mut w = lock(&self.writer);
+        self.catch_up_locked(&mut w, tenant, end.min(tenant.size()))
+    }
+
+    fn catch_up_locked(&self, w: &mut Writer, tenant: &Tenant, end: u64) -> Result<(), Failure> {
+        if w.applied >= end {
+            return Ok(());
+        }
+        while w.applied < end {
+            let step_end = end.min(w.applied + limits::SQL_REPLAY_STEP_ENTRIES);
+            let entries = tenant.entries(w.applied, step_end).map_err(Failure::Read)?;
+            let mut txn = self.db.begin_write()?;
+            let mut state = open_state(&txn, (*w.schema).clone())?;
+            for e in &entries {
+                let change = match (e.header.kind, e.fields()) {
+                    (Kind::Schema | Kind::Row, Some(fields)) => {
+                        Change::from_entry(e.header.kind, fields, &state.schema)
+                    }
+                    _ => continue,
+                };
+                let applied = match change {
+                    Some(change) => apply::apply(
+                        &mut state,
+                        &change,
+                        e.header.position,
+                        e.header.timestamp_us,
+                    )?
+                    .is_ok(),
+                    None => false,
+                };
+                w.ignored += u64::from(!applied);
+            }
+            let schema = std::mem::take(&mut state.schema);
+            drop(state);
+            let last = entries.last().map_or(w.chain, |e| e.chain);
+            self.finish(&mut txn, w, step_end, last, step_end - w.applied)?;
+            txn.commit()?;
+            w.applied = step_end;
+            w.chain = last;
+            keep_schema(w, schema);
+        }
+        self.publish(w)
+    }
+
+    /// Records the new applied end in `txn` and chooses its durability.
+    fn finish(
+        &self,
+        txn: &mut WriteTransaction,
+        w: &mut Writer,
+        end: u64,
+        chain: Hash,
+        entries: u64,
+    ) -> StoreResult<()> {
+        {
+            let mut meta = txn.open_table(store::META)?;
+            meta.insert(b"applied".as_slice(), end.to_be_bytes().as_slice())?;
+            meta.insert(b"chain".as_slice(), chain.as_slice())?;
+            meta.insert(b"ignored".as_slice(), w.ignored.to_be_bytes().as_slice())?;
+        }
+        w.unsynced += entries;
+        if w.unsynced >= limits::SQL_PROJECTION_SYNC_ENTRIES {
+            txn.set_durability(Durability::Immediate)?;
+            txn.set_quick_repair(true);
+            w.unsynced = 0;
+        } else {
+            txn.set_durability(Durability::None)?;
+        }
+        Ok(())
+    }
+
+    fn publish(&self, w: &Writer) -> Result<(), Failure> {
+        let next = Arc::new(snapshot(&self.db, w)?);
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        Ok(())
+    }
+
+    /// Plans, appends and applies a write (statements with their parameters, and row-version
+    /// preconditions) atomically.
+    pub(crate) fn write(
+        &self,
+        tenant: &Tenant,
+        statements: &[(&Statement, &[Value])],
+        expectations: &[Expectation],
+    ) -> Result<Written, Failure> {
+        let mut w = lock(&self.writer);
+        self.catch_up_locked(&mut w, tenant, tenant.size())?;
+        let planned = self.plan(&w, statements, expectations)?;
+        if planned.changes.is_empty() {
+            return Ok(Written {
+                position: w.applied.saturating_sub(1),
+                rows_affected: planned.rows_affected,
+            });
+        }
+        let entries: Vec<_> = planned
+            .changes
+            .iter()
+            .map(|(change, table)| change.to_entry(table.as_deref()))
+            .collect();
+        let range = tenant.append_entries(&entries).map_err(Failure::Write)?;
+        // Entries appended by another writer of this tenant come first.
+        self.catch_up_locked(&mut w, tenant, range.start)?;
+        let last = tenant
+            .entries(range.end - 1, range.end)
+            .map_err(Failure::Read)?;
+        let (timestamp_us, chain) = match last.first() {
+            Some(e) => (e.header.timestamp_us, e.chain),
+            None => {
+                return Err(Failure::Read(crate::error::ReadError::OutOfRange {
+                    requested: range.end,
+                    size: tenant.size(),
+                }));
+            }
+        };
+        let mut txn = self.db.begin_write()?;
+        let mut state = open_state(&txn, (*w.schema).clone())?;
+        for ((change, _), position) in planned.changes.iter().zip(range.clone()) {
+            let applied = apply::apply(&mut state, change, position, timestamp_us)?;
+            w.ignored += u64::from(applied.is_err());
+        }
+        let schema = std::mem::take(&mut state.schema);
+        drop(state);
+        self.finish(&mut txn, &mut w, range.end, chain, range.end - range.start)?;
+        txn.commit()?;
+        w.applied = range.end;
+        w.chain = chain;
+        keep_schema(&mut w, schema);
+        self.publish(&w)?;
+        Ok(Written {
+            position: range.end - 1,
+            rows_affected: planned.rows_affected,
+        })
+    }
+
+    fn plan(
+        &self,
+        w: &Writer,
+        statements: &[(&Statement, &[Value])],
+        expectations: &[Expectation],
+    ) -> Result<Planned, Failure> {
+        let txn = self.db.begin_write()?;
+        let mut planned = Planned::default();
+        {
+            let mut state = open_state(&txn, (*w.schema).clone())?;
+            check_expectations(&state, expectations)?;
+            let mut next_position = w.applied;
+            for (statement, params) in statements {
+                kernel::plan_write(
+                    &mut state,
+                    statement,
+                    params,
+                    &mut next_position,
+                    &mut planned,
+                )?;
+            }
+        }
+        txn.abort()?;
+        Ok(planned)
+    }
+
+    /// Empties the store and replays the whole log.
+    pub(crate) fn rebuild(&self, tenant: &Tenant) -> Result<(), Failure> {
+        let mut w = lock(&self.writer);
+        reset(&self.db)?;
+        *w = Writer {
+            applied: 0,
+            chain: [0; 32],
+            ignored: 0,
+            unsynced: 0,
+            schema: Arc::new(Schema::default()),
+        };
+        self.catch_up_locked(&mut w, tenant, tenant.size())?;
+        self.publish(&w)
+    }
+
+    /// Makes the projection durable.
+    pub(crate) fn flush(&self) -> Result<(), Failure> {
+        let w = lock(&self.writer);
+        if w.unsynced == 0 {
+            return Ok(());
+        }
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        txn.set_quick_repair(true);
+        txn.commit()?;
+        drop(w);
+        Ok(())
+    }
+
+    /// Every key and value of the store except bookkeeping, in order.
+    pub(crate) fn dump(&self) -> Result<Vec<(&'static str, Vec<u8>, Vec<u8>)>, Failure> {
+        let _w = lock(&self.writer);
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for (name, def) in [
+            ("tables", store::TABLES),
+            ("rows", store::ROWS),
+            ("index", store::INDEX),
+            ("history", store::HISTORY),
+            ("timeline", store::TIMELINE),
+        ] {
+            apply::dump(name, &txn.open_table(def)?, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Entries that did not apply (written by something other than this SQL layer).
+    pub(crate) fn ignored(&self) -> u64 {
+        lock(&self.writer).ignored
+    }
+}
+
+impl Drop for Projection {
+    fn drop(&mut self) {
+        // Best effort: without it the next open replays more of the log.
+        let _ = self.flush();
+    }
+}
+
+/// Replaces the writer's schema only if it changed, so plans cached against it stay valid.
+fn keep_schema(w: &mut Writer, schema: Schema) {
+    if schema.version != w.schema.version {
+        w.schema = Arc::new(schema);
+    }
+}
+
+fn check_expectations(state: &WriteState<'_>, expectations: &[Expectation]) -> Result<(), Failure> {
+    for e in expectations {
+        let table = state
+            .schema
+            .table(&e.table)
+            .ok_or_else(|| Failure::Invalid(format!("no table {}", e.table)))?;
+        let mut key = Vec::with_capacity(e.key.len());
+        for (value, &column) in e.key.iter().zip(&table.primary_key) {
+            key.push(kernel::coerce(value.clone(), &table.columns[column])?);
+        }
+        if key.len() != table.primary_key.len().max(1) {
+            return Err(Failure::Invalid(format!(
+                "the key of {} has {} columns",
+                e.table,
+                table.primary_key.len()
+            )));
+        }
+        let current = state
+            .tables
+            .row(table, &store::row_key(table.id, &key))?
+            .map(|(v, _)| v);
+        if current != e.version {
+            let show = |v: Option<u64>| v.map_or("absent".to_owned(), |v| format!("version {v}"));
+            return Err(Failure::Conflict(format!(
+                "row {key:?} of {} is {}, expected {}",
+                e.table,
+                show(current),
+                show(e.version)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn create_db(backend: impl redb::StorageBackend) -> Result<Database, Failure> {
+    Ok(Database::builder().create_with_backend(backend)?)
+}
+
+/// Opens the tenant's projection file; a file redb cannot open is replaced (the log rebuilds
+/// it).
+fn open_file(storage: &dyn Storage, tenant: &str) -> Result<Database, Failure> {
+    let path = format!("{DIRECTORY}/{tenant}.redb");
+    let io = |e: std::io::Error| Failure::Store(store::StoreError::Io(e));
+    let existed = storage.exists(&path).map_err(io)?;
+    let file = storage.open(&path).map_err(io)?;
+    if !existed {
+        storage.sync_dir(DIRECTORY).map_err(io)?;
+        storage.sync_dir("").map_err(io)?;
+    }
+    match create_db(FileBackend::new(Arc::clone(&file))) {
+        Ok(db) => Ok(db),
+        Err(_) => {
+            file.set_len(0).map_err(io)?;
+            create_db(FileBackend::new(file))
+        }
+    }
+}
+
+type Meta = (u64, Hash, u64, Schema);
+
+/// The stored applied end, chain, ignored count and schema, if the store holds a valid
+/// projection of this tenant's log.
+fn read_meta(db: &Database, tenant: &Tenant) -> Result<Option<Meta>, Failure> {
+    let txn = db.begin_read()?;
+    let Ok(meta) = txn.open_table(store::META) else {
+        return Ok(None);
+    };
+    let format = store::meta_u64(&meta, "format")?;
+    let applied = store::meta_u64(&meta, "applied")?.unwrap_or(0);
+    let ignored = store::meta_u64(&meta, "ignored")?.unwrap_or(0);
+    let chain: Option<Hash> = meta
+        .get(b"chain".as_slice())?
+        .and_then(|v| v.value().try_into().ok());
+    if format != Some(store::FORMAT) || applied > tenant.size() {
+        return Ok(None);
+    }
+    let chain = match (applied, chain) {
+        (0, _) => [0; 32],
+        (_, None) => return Ok(None),
+        (_, Some(chain)) => {
+            let entry = tenant
+                .entries(applied - 1, applied)
+                .map_err(Failure::Read)?;
+            if entry.first().map(|e| e.chain) != Some(chain) {
+                return Ok(None);
+            }
+            chain
+        }
+    };
+    let schema = store::load_schema(&txn.open_table(store::TABLES)?)?;
+    Ok(Some((applied, chain, ignored, schema)))
+}
+
+/// Empties the store and marks it as an empty projection of the current format.
+fn reset(db: &Database) -> Result<(), Failure> {
+    let mut txn = db.begin_write()?;
+    for def in [
+        store::META,
+        store::TABLES,
+        store::ROWS,
+        store::INDEX,
+        store::HISTORY,
+        store::TIMELINE,
+    ] {
+        txn.delete_table(def)?;
+        txn.open_table(def)?;
+    }
+    {
+        let mut meta = txn.open_table(store::META)?;
+        meta.insert(b"format".as_slice(), store::FORMAT.to_be_bytes().as_slice())?;
+        meta.insert(b"applied".as_slice(), 0u64.to_be_bytes().as_slice())?;
+    }
+    txn.set_durability(Durability::Immediate)?;
+    txn.commit()?;
+    Ok(())
+}
+
+fn open_state(txn: &WriteTransaction, schema: Schema) -> StoreResult<WriteState<'_>> {
+    Ok(WriteState {
+        tables: Tables {
+            rows: txn.open_table(store::ROWS)?,
+            index: txn.open_table(store::INDEX)?,
+            history: txn.open_table(store::HISTORY)?,
+            timeline: txn.open_table(store::TIMELINE)?,
+        },
+        defs: txn.open_table(store::TABLES)?,
+        schema,
+    })
+}
+
+fn snapshot(db: &Database, w: &Writer) -> StoreResult<Snapshot> {
+    let txn = db.begin_read()?;
+    Ok(Snapshot {
+        tables: Tables {
+            rows: txn.open_table(store::ROWS)?,
+            index: txn.open_table(store::INDEX)?,
+            history: txn.open_table(store::HISTORY)?,
+            timeline: txn.open_table(store::TIMELINE)?,
+        },
+        schema: Arc::clone(&w.schema),
+        applied: w.applied,
+    })
+}
