@@ -26,6 +26,11 @@ fn append_read_and_prove() {
         let p = t.append("orders", &format!(r#"{{"n":{i}}}"#)).unwrap();
         assert_eq!(p, i);
     }
+    assert_eq!(
+        t.append_batch(&[]).unwrap(),
+        100..100,
+        "an empty batch writes nothing"
+    );
     let range = t
         .append_batch(&[("orders", "1"), ("other", "2"), ("orders", "3")])
         .unwrap();
