@@ -164,8 +164,10 @@ impl Db {
 
     /// A database that lives in memory and disappears when the last handle drops.
     pub fn open_in_memory() -> Result<Db, OpenError> {
-        let mut options = Options::default();
-        options.projections_in_memory = true;
+        let options = Options {
+            projections_in_memory: true,
+            ..Options::default()
+        };
         Db::open_storage(Arc::new(MemoryStorage::new()), options)
     }
 

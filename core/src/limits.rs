@@ -80,10 +80,13 @@ const _: () = assert!(STORAGE_FRAME_BYTES_MAX <= BATCH_BYTES_MAX);
 pub const SQL_STATEMENT_BYTES_MAX: usize = 256 * 1024;
 /// Parenthesis nesting the SQL parser follows; deeper input is refused before it can exhaust
 /// the stack.
-pub const SQL_NESTING_DEPTH_MAX: usize = 48;
-/// Depth of one expression tree (long AND/OR chains are left-deep): bounds every recursive
-/// walk over an expression.
-pub const SQL_EXPRESSION_DEPTH_MAX: usize = 400;
+pub const SQL_NESTING_DEPTH_MAX: usize = 128;
+/// Depth of one expression tree (AND/OR chains are flattened and do not count): bounds every
+/// recursive walk over an expression.
+pub const SQL_EXPRESSION_DEPTH_MAX: usize = 160;
+/// Operators (`AND`, `OR`, `NOT`, comparisons, arithmetic) in one statement: bounds the depth
+/// of the parser's own syntax tree, which is built left-deep for chains.
+pub const SQL_OPERATORS_MAX: usize = 2000;
 /// Parameters of one statement.
 pub const SQL_PARAMS_MAX: usize = 4096;
 /// Values in one `IN (...)` list.

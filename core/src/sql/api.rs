@@ -174,7 +174,7 @@ impl Tenant {
     /// Every key and value of the tenant's projection store (tables, rows, indexes, history,
     /// timeline), in order: for tests that compare a live projection with a rebuilt one.
     #[doc(hidden)]
-    pub fn projection_dump(&self) -> Result<Vec<(&'static str, Vec<u8>, Vec<u8>)>, QueryError> {
+    pub fn projection_dump(&self) -> Result<super::ProjectionDump, QueryError> {
         let run = || self.projection()?.dump();
         run().map_err(Failure::into_query)
     }

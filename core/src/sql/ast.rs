@@ -128,8 +128,6 @@ pub(crate) enum BinaryOp {
     LtEq,
     Gt,
     GtEq,
-    And,
-    Or,
 }
 
 impl BinaryOp {
@@ -174,6 +172,10 @@ pub(crate) enum Expr<C = ColumnName> {
     Neg(Box<Expr<C>>),
     Not(Box<Expr<C>>),
     Binary(BinaryOp, Box<Expr<C>>, Box<Expr<C>>),
+    /// `a AND b AND ...`, flattened so long chains do not nest.
+    And(Vec<Expr<C>>),
+    /// `a OR b OR ...`, flattened.
+    Or(Vec<Expr<C>>),
     IsNull(Box<Expr<C>>, bool),
     InList(Box<Expr<C>>, Vec<Expr<C>>, bool),
     Between(Box<Expr<C>>, Box<Expr<C>>, Box<Expr<C>>, bool),

@@ -275,6 +275,7 @@ fn contains_subquery(e: &Bound) -> bool {
         Expr::Column(_) | Expr::Literal(_) | Expr::Param(_) => false,
         Expr::Neg(e) | Expr::Not(e) | Expr::IsNull(e, _) => contains_subquery(e),
         Expr::Binary(_, l, r) => contains_subquery(l) || contains_subquery(r),
+        Expr::And(items) | Expr::Or(items) => items.iter().any(contains_subquery),
         Expr::InList(e, list, _) => contains_subquery(e) || list.iter().any(contains_subquery),
         Expr::Between(e, l, h, _) => {
             contains_subquery(e) || contains_subquery(l) || contains_subquery(h)
@@ -465,6 +466,8 @@ fn materialize<T: ReadableTable<Bytes, Bytes>>(
         Expr::Neg(x) => Expr::Neg(m(x)?),
         Expr::Not(x) => Expr::Not(m(x)?),
         Expr::Binary(op, l, r) => Expr::Binary(*op, m(l)?, m(r)?),
+        Expr::And(items) => Expr::And(materialize_all(items, ctx, depth)?),
+        Expr::Or(items) => Expr::Or(materialize_all(items, ctx, depth)?),
         Expr::IsNull(x, n) => Expr::IsNull(m(x)?, *n),
         Expr::InList(x, list, n) => {
             let list = list
@@ -475,6 +478,17 @@ fn materialize<T: ReadableTable<Bytes, Bytes>>(
         }
         Expr::Between(x, l, h, n) => Expr::Between(m(x)?, m(l)?, m(h)?, *n),
     })
+}
+
+fn materialize_all<T: ReadableTable<Bytes, Bytes>>(
+    items: &[Bound],
+    ctx: &Ctx<'_, T>,
+    depth: usize,
+) -> Result<Vec<Bound>, Failure> {
+    items
+        .iter()
+        .map(|i| materialize(i, ctx, depth + 1))
+        .collect()
 }
 
 type Keep<'k> = dyn FnMut(Vec<Value>, u64) -> Result<bool, Failure> + 'k;
@@ -510,7 +524,7 @@ pub(crate) fn candidates<T: ReadableTable<Bytes, Bytes>>(
         (Some(end), _) => ctx.tables.scan_at(table, end, feed)?,
         (None, Access::Scan) => {
             ctx.tables
-                .scan_rows(table, &store::prefix_range(&table_prefix), feed)?
+                .scan_rows(table, &store::prefix_range(&table_prefix), feed)?;
         }
         (None, Access::Key(key)) if key.is_points() => {
             for point in key_points(table, key, ctx.params)? {

@@ -56,6 +56,8 @@ fn bind_inner(expr: &Expr, table: Option<&TableDef>) -> Result<Bound, BindError>
             }
             Expr::Binary(*op, l, r)
         }
+        Expr::And(items) => Expr::And(bind_all(items, table)?),
+        Expr::Or(items) => Expr::Or(bind_all(items, table)?),
         Expr::IsNull(e, negated) => Expr::IsNull(b(e)?, *negated),
         Expr::InList(e, list, negated) => {
             let e = b(e)?;
@@ -76,6 +78,10 @@ fn bind_inner(expr: &Expr, table: Option<&TableDef>) -> Result<Bound, BindError>
         }
         Expr::InSelect(e, select, negated) => Expr::InSelect(b(e)?, select.clone(), *negated),
     })
+}
+
+fn bind_all(items: &[Expr], table: Option<&TableDef>) -> Result<Vec<Bound>, BindError> {
+    items.iter().map(|i| bind_inner(i, table)).collect()
 }
 
 fn resolve(name: &ColumnName, table: Option<&TableDef>) -> Result<usize, BindError> {
@@ -160,14 +166,16 @@ pub(crate) fn infer(
                     (Some(_), Some(_)) => Some(ColumnType::Real),
                     _ => None,
                 }
-            } else if op.is_comparison() {
+            } else {
                 comparable(lt, rt)?;
                 boolean_type
-            } else {
-                boolean(lt, "AND/OR")?;
-                boolean(rt, "AND/OR")?;
-                boolean_type
             }
+        }
+        Expr::And(items) | Expr::Or(items) => {
+            for item in items {
+                boolean(infer(item, table)?, "AND/OR")?;
+            }
+            boolean_type
         }
         Expr::IsNull(e, _) => {
             infer(e, table)?;
@@ -216,8 +224,8 @@ pub(crate) fn eval(expr: &Bound, row: &[Value], params: &[Value]) -> Result<Valu
             Some(b) => Value::Boolean(!b),
             None => Value::Null,
         },
-        Expr::Binary(BinaryOp::And, l, r) => logic(truth(&ev(l)?)?, || truth(&ev(r)?), false)?,
-        Expr::Binary(BinaryOp::Or, l, r) => logic(truth(&ev(l)?)?, || truth(&ev(r)?), true)?,
+        Expr::And(items) => chain(items, row, params, false)?,
+        Expr::Or(items) => chain(items, row, params, true)?,
         Expr::Binary(op, l, r) if op.is_comparison() => {
             compare(*op, &ev(l)?, &ev(r)?)?.map_or(Value::Null, Value::Boolean)
         }
@@ -265,6 +273,29 @@ pub(crate) fn in_list(
         }
     }
     Ok(if saw_null { None } else { Some(false) })
+}
+
+/// AND (`short = false`) or OR (`short = true`) over a list in three-valued logic, stopping
+/// at the first operand that decides.
+fn chain(
+    items: &[Bound],
+    row: &[Value],
+    params: &[Value],
+    short: bool,
+) -> Result<Value, EvalError> {
+    let mut unknown = false;
+    for item in items {
+        match truth(&eval(item, row, params)?)? {
+            Some(b) if b == short => return Ok(Value::Boolean(short)),
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    Ok(if unknown {
+        Value::Null
+    } else {
+        Value::Boolean(!short)
+    })
 }
 
 /// The truth value of a condition: NULL is unknown; anything but a boolean is an error.
@@ -381,6 +412,7 @@ pub(crate) fn is_constant(expr: &Bound) -> bool {
         Expr::Literal(_) | Expr::Param(_) => true,
         Expr::Neg(e) | Expr::Not(e) | Expr::IsNull(e, _) => is_constant(e),
         Expr::Binary(_, l, r) => is_constant(l) && is_constant(r),
+        Expr::And(items) | Expr::Or(items) => items.iter().all(is_constant),
         Expr::InList(e, list, _) => is_constant(e) && list.iter().all(is_constant),
         Expr::Between(e, l, h, _) => is_constant(e) && is_constant(l) && is_constant(h),
     }
@@ -400,16 +432,10 @@ mod tests {
         let t = || lit(true);
         let f = || lit(false);
         let e = |x: Bound| eval(&x, &[], &[]).unwrap();
-        assert_eq!(
-            e(Expr::Binary(BinaryOp::And, null(), f())),
-            Value::Boolean(false)
-        );
-        assert_eq!(e(Expr::Binary(BinaryOp::And, null(), t())), Value::Null);
-        assert_eq!(
-            e(Expr::Binary(BinaryOp::Or, null(), t())),
-            Value::Boolean(true)
-        );
-        assert_eq!(e(Expr::Binary(BinaryOp::Or, null(), f())), Value::Null);
+        assert_eq!(e(Expr::And(vec![*null(), *f()])), Value::Boolean(false));
+        assert_eq!(e(Expr::And(vec![*null(), *t()])), Value::Null);
+        assert_eq!(e(Expr::Or(vec![*null(), *t()])), Value::Boolean(true));
+        assert_eq!(e(Expr::Or(vec![*null(), *f()])), Value::Null);
         assert_eq!(e(Expr::Not(null())), Value::Null);
         let in_list = Expr::InList(lit(1), vec![Expr::Literal(2.into()), *null()], false);
         assert_eq!(e(in_list), Value::Null);

@@ -320,13 +320,16 @@ fn rowid_of(key: &[u8]) -> Option<i64> {
     Some((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)
 }
 
+/// A row's key values and its values.
+type KeyedRow = (Vec<Value>, Vec<Value>);
+
 /// Rows matching a condition: their key values and current values.
 fn matching_rows(
     state: &WriteState<'_>,
     table: &Arc<TableDef>,
     filter: Option<&super::ast::Expr>,
     params: &[Value],
-) -> Result<Vec<(Vec<Value>, Vec<Value>)>, Failure> {
+) -> Result<Vec<KeyedRow>, Failure> {
     let filter = filter
         .map(|f| exec::bind_condition(f, Some(table)))
         .transpose()?;
@@ -370,7 +373,7 @@ fn rowid_rows(
     table: &TableDef,
     filter: Option<&expr::Bound>,
     params: &[Value],
-) -> Result<Vec<(Vec<Value>, Vec<Value>)>, Failure> {
+) -> Result<Vec<KeyedRow>, Failure> {
     let prefix = table.id.to_be_bytes();
     let mut out = Vec::new();
     let mut failure = None;

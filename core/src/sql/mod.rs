@@ -37,5 +37,8 @@ pub use error::{ErrorClass, ExecuteError, PrepareError, QueryError};
 pub use exec::ResultColumn;
 pub use value::{ColumnType, Value, format_timestamp, parse_timestamp};
 
+/// Every key and value of a projection store, as (redb table, key, value), in order.
+pub type ProjectionDump = Vec<(&'static str, Vec<u8>, Vec<u8>)>;
+
 pub(crate) use error::Failure;
 pub(crate) use projection::Registry;

@@ -62,13 +62,27 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
     let tokens = Tokenizer::new(&dialect, sql)
         .tokenize_with_location()
         .map_err(|e| ParseError::Syntax(e.to_string()))?;
-    let (mut tokens, at) = strip_time_travel(tokens)?;
+    let operators = tokens.iter().filter(|t| is_operator(&t.token)).count();
+    if operators > limits::SQL_OPERATORS_MAX {
+        return invalid(format!(
+            "{operators} operators in one statement (at most {})",
+            limits::SQL_OPERATORS_MAX
+        ));
+    }
+    let mut tokens = tokens;
     let params = number_placeholders(&mut tokens)?;
+    let (tokens, at) = strip_time_travel(tokens)?;
     let statements = Parser::new(&dialect)
         .with_recursion_limit(limits::SQL_NESTING_DEPTH_MAX)
         .with_tokens_with_locations(tokens)
         .parse_statements()
-        .map_err(|e| ParseError::Syntax(e.to_string()))?;
+        .map_err(|e| match e {
+            sqlparser::parser::ParserError::RecursionLimitExceeded => ParseError::Invalid(format!(
+                "expression nested deeper than {} levels",
+                limits::SQL_NESTING_DEPTH_MAX
+            )),
+            e => ParseError::Syntax(e.to_string()),
+        })?;
     let statement = match <[sp::Statement; 1]>::try_from(statements) {
         Ok([statement]) => statement,
         Err(v) if v.is_empty() => return Err(ParseError::Syntax("empty statement".into())),
@@ -94,6 +108,31 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
         ));
     }
     Ok(Parsed { statement, params })
+}
+
+/// Tokens that build an operator node (a chain of them nests the syntax tree).
+fn is_operator(token: &Token) -> bool {
+    match token {
+        Token::Word(w) => {
+            w.quote_style.is_none()
+                && ["AND", "OR", "NOT"]
+                    .iter()
+                    .any(|k| w.value.eq_ignore_ascii_case(k))
+        }
+        Token::Eq
+        | Token::Neq
+        | Token::Lt
+        | Token::Gt
+        | Token::LtEq
+        | Token::GtEq
+        | Token::Plus
+        | Token::Minus
+        | Token::Mul
+        | Token::Div
+        | Token::Mod
+        | Token::StringConcat => true,
+        _ => false,
+    }
 }
 
 /// The tokens of a trailing time-travel clause, before conversion.
@@ -162,8 +201,6 @@ fn number_placeholders(tokens: &mut [TokenWithSpan]) -> Result<usize> {
 /// Templates: the simplest statement of each kind, whose nodes hold every optional clause at
 /// its default. A parsed node stripped of its supported parts must equal the template's.
 struct Templates {
-    select: sp::Select,
-    query: sp::Query,
     insert: sp::Insert,
     update: sp::Update,
     delete: sp::Delete,
@@ -178,12 +215,6 @@ fn template() -> &'static Templates {
             let mut statements =
                 Parser::parse_sql(&GenericDialect {}, sql).expect("templates are valid SQL");
             statements.pop().expect("templates hold one statement")
-        };
-        let sp::Statement::Query(query) = parse("SELECT 1") else {
-            unreachable!("template SELECT parses as a query")
-        };
-        let sp::SetExpr::Select(select) = query.body.as_ref().clone() else {
-            unreachable!("template SELECT has a SELECT body")
         };
         let sp::Statement::Insert(insert) = parse("INSERT INTO t VALUES (1)") else {
             unreachable!("template INSERT")
@@ -201,8 +232,6 @@ fn template() -> &'static Templates {
             unreachable!("template CREATE INDEX")
         };
         Templates {
-            select: *select,
-            query: *query,
             insert,
             update,
             delete,
@@ -222,12 +251,12 @@ struct Converter {
 impl Converter {
     fn statement(&mut self, statement: sp::Statement) -> Result<Statement> {
         match statement {
-            sp::Statement::Query(query) => Ok(Statement::Select(self.query(*query)?)),
+            sp::Statement::Query(query) => Ok(Statement::Select(self.query(&query)?)),
             sp::Statement::Insert(insert) => self.insert(insert),
             sp::Statement::Update(update) => self.update(update),
             sp::Statement::Delete(delete) => self.delete(delete),
             sp::Statement::CreateTable(create) => self.create_table(create),
-            sp::Statement::CreateIndex(create) => self.create_index(create),
+            sp::Statement::CreateIndex(create) => self.create_index(&create),
             sp::Statement::Drop {
                 object_type,
                 if_exists,
@@ -284,21 +313,25 @@ impl Converter {
         Ok(n - 1)
     }
 
-    fn create_table(&mut self, create: sp::CreateTable) -> Result<Statement> {
+    fn create_table(&mut self, mut create: sp::CreateTable) -> Result<Statement> {
         if create.query.is_some() {
             return unsupported("CREATE TABLE ... AS SELECT");
         }
         if create.temporary {
             return unsupported("CREATE TEMPORARY TABLE");
         }
+        // Move the parts we convert out (no deep clones), then compare the rest.
+        let columns = std::mem::take(&mut create.columns);
+        let constraints = std::mem::take(&mut create.constraints);
         let mut stripped = create.clone();
         stripped.name = template().create_table.name.clone();
         stripped.columns = template().create_table.columns.clone();
-        stripped.constraints = Vec::new();
         stripped.if_not_exists = false;
         if stripped != template().create_table {
-            return unsupported(format!("CREATE TABLE clause in `{create}`"));
+            return unsupported(format!("CREATE TABLE clause in `{stripped}`"));
         }
+        create.columns = columns;
+        create.constraints = constraints;
         let name = object_name(&create.name)?;
         let mut primary_key = Vec::new();
         let mut columns = Vec::new();
@@ -344,7 +377,7 @@ impl Converter {
         }))
     }
 
-    fn create_index(&mut self, create: sp::CreateIndex) -> Result<Statement> {
+    fn create_index(&mut self, create: &sp::CreateIndex) -> Result<Statement> {
         let mut stripped = create.clone();
         let t = &template().create_index;
         stripped.name = t.name.clone();
@@ -378,7 +411,7 @@ impl Converter {
         }))
     }
 
-    fn insert(&mut self, insert: sp::Insert) -> Result<Statement> {
+    fn insert(&mut self, mut insert: sp::Insert) -> Result<Statement> {
         if insert.on.is_some() {
             return unsupported("INSERT ... ON CONFLICT / ON DUPLICATE KEY");
         }
@@ -389,12 +422,13 @@ impl Converter {
             return unsupported("INSERT OR REPLACE / REPLACE INTO");
         }
         let t = &template().insert;
+        let source = insert.source.take();
         let mut stripped = insert.clone();
         stripped.table = t.table.clone();
         stripped.columns = Vec::new();
         stripped.source = t.source.clone();
         if stripped != *t {
-            return unsupported(format!("INSERT clause in `{insert}`"));
+            return unsupported(format!("INSERT clause in `{stripped}`"));
         }
         let sp::TableObject::TableName(table) = &insert.table else {
             return unsupported("INSERT INTO a table function");
@@ -409,10 +443,10 @@ impl Converter {
                     .collect::<Result<Vec<_>>>()?,
             ),
         };
-        let Some(source) = insert.source else {
+        let Some(source) = source else {
             return unsupported("INSERT without VALUES or SELECT");
         };
-        let source = self.insert_source(*source)?;
+        let source = self.insert_source(&source)?;
         Ok(Statement::Insert(Insert {
             table: object_name(table)?,
             columns,
@@ -420,11 +454,10 @@ impl Converter {
         }))
     }
 
-    fn insert_source(&mut self, query: sp::Query) -> Result<InsertSource> {
+    fn insert_source(&mut self, query: &sp::Query) -> Result<InsertSource> {
         if let sp::SetExpr::Values(values) = query.body.as_ref() {
-            let mut stripped = query.clone();
-            stripped.body = template().query.body.clone();
-            if stripped != template().query {
+            check_query_clauses(query)?;
+            if query.order_by.is_some() || query.limit_clause.is_some() {
                 return unsupported("clause after VALUES");
             }
             if values.rows.len() > limits::SQL_ROWS_PER_WRITE_MAX {
@@ -443,7 +476,7 @@ impl Converter {
         Ok(InsertSource::Select(Box::new(self.query(query)?)))
     }
 
-    fn update(&mut self, update: sp::Update) -> Result<Statement> {
+    fn update(&mut self, mut update: sp::Update) -> Result<Statement> {
         if update.from.is_some() {
             return unsupported("UPDATE ... FROM");
         }
@@ -451,13 +484,16 @@ impl Converter {
             return unsupported("RETURNING");
         }
         let t = &template().update;
+        let selection = update.selection.take();
+        let assignments_taken = std::mem::take(&mut update.assignments);
         let mut stripped = update.clone();
         stripped.table = t.table.clone();
         stripped.assignments = t.assignments.clone();
-        stripped.selection = None;
         if stripped != *t {
-            return unsupported(format!("UPDATE clause in `{update}`"));
+            return unsupported(format!("UPDATE clause in `{stripped}`"));
         }
+        update.assignments = assignments_taken;
+        update.selection = selection;
         let table = single_table(&update.table)?;
         let mut assignments = Vec::with_capacity(update.assignments.len());
         for assignment in &update.assignments {
@@ -478,7 +514,7 @@ impl Converter {
         }))
     }
 
-    fn delete(&mut self, delete: sp::Delete) -> Result<Statement> {
+    fn delete(&mut self, mut delete: sp::Delete) -> Result<Statement> {
         if delete.returning.is_some() {
             return unsupported("RETURNING");
         }
@@ -486,12 +522,13 @@ impl Converter {
             return unsupported("DELETE ... USING");
         }
         let t = &template().delete;
+        let selection = delete.selection.take();
         let mut stripped = delete.clone();
         stripped.from = t.from.clone();
-        stripped.selection = None;
         if stripped != *t {
-            return unsupported(format!("DELETE clause in `{delete}`"));
+            return unsupported(format!("DELETE clause in `{stripped}`"));
         }
+        delete.selection = selection;
         let (sp::FromTable::WithFromKeyword(from) | sp::FromTable::WithoutKeyword(from)) =
             &delete.from;
         let [from] = from.as_slice() else {
@@ -506,24 +543,15 @@ impl Converter {
         Ok(Statement::Delete(Delete { table, filter }))
     }
 
-    fn query(&mut self, query: sp::Query) -> Result<Select> {
-        if query.with.is_some() {
-            return unsupported("WITH (common table expressions)");
-        }
-        let select = match *query.body {
-            sp::SetExpr::Select(ref select) => select.as_ref().clone(),
+    fn query(&mut self, query: &sp::Query) -> Result<Select> {
+        check_query_clauses(query)?;
+        let select = match query.body.as_ref() {
+            sp::SetExpr::Select(select) => select.as_ref(),
             sp::SetExpr::SetOperation { op, .. } => return unsupported(format!("{op}")),
             sp::SetExpr::Values(_) => return unsupported("VALUES as a query"),
             sp::SetExpr::Query(_) => return unsupported("parenthesized query"),
-            ref other => return unsupported(format!("query `{other}`")),
+            other => return unsupported(format!("query `{other}`")),
         };
-        let mut stripped = query.clone();
-        stripped.body = template().query.body.clone();
-        stripped.order_by = None;
-        stripped.limit_clause = None;
-        if stripped != template().query {
-            return unsupported(format!("query clause in `{query}`"));
-        }
         let mut out = self.select(select)?;
         if let Some(order_by) = &query.order_by {
             out.order_by = self.order_by(order_by)?;
@@ -549,25 +577,8 @@ impl Converter {
         Ok(out)
     }
 
-    fn select(&mut self, select: sp::Select) -> Result<Select> {
-        if select.distinct.is_some() {
-            return unsupported("DISTINCT");
-        }
-        if select.having.is_some() {
-            return unsupported("HAVING");
-        }
-        if !matches!(&select.group_by, sp::GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty())
-        {
-            return unsupported("GROUP BY");
-        }
-        let t = &template().select;
-        let mut stripped = select.clone();
-        stripped.projection = t.projection.clone();
-        stripped.from = Vec::new();
-        stripped.selection = None;
-        if stripped != *t {
-            return unsupported(format!("SELECT clause in `{select}`"));
-        }
+    fn select(&mut self, select: &sp::Select) -> Result<Select> {
+        check_select_clauses(select)?;
         let from = match select.from.as_slice() {
             [] => None,
             [table] => Some(single_table(table)?),
@@ -704,6 +715,10 @@ impl Converter {
                 sp::UnaryOperator::Not => Expr::Not(boxed(self, inner)?),
                 other => return unsupported(format!("operator {other}")),
             },
+            sp::Expr::BinaryOp {
+                op: sp::BinaryOperator::And | sp::BinaryOperator::Or,
+                ..
+            } => self.logic_chain(expr)?,
             sp::Expr::BinaryOp { left, op, right } => {
                 let op = binary_op(op)?;
                 Expr::Binary(op, boxed(self, left)?, boxed(self, right)?)
@@ -730,7 +745,7 @@ impl Converter {
                 subquery,
                 negated,
             } => {
-                let select = self.query(subquery.as_ref().clone())?;
+                let select = self.query(subquery)?;
                 Expr::InSelect(boxed(self, inner)?, Box::new(select), *negated)
             }
             sp::Expr::Between {
@@ -745,6 +760,31 @@ impl Converter {
                 *negated,
             ),
             other => return unsupported(expr_name(other)),
+        })
+    }
+
+    /// `a AND b AND c ...` (or OR) walked along its left spine without recursion, so a long
+    /// chain costs no stack.
+    fn logic_chain(&mut self, expr: &sp::Expr) -> Result<Expr> {
+        let sp::Expr::BinaryOp { op: chain_op, .. } = expr else {
+            unreachable!("logic_chain is called on AND/OR")
+        };
+        let mut rights = Vec::new();
+        let mut left = expr;
+        while let sp::Expr::BinaryOp { left: l, op, right } = left
+            && op == chain_op
+        {
+            rights.push(right.as_ref());
+            left = l;
+        }
+        let mut items = Vec::with_capacity(rights.len() + 1);
+        items.push(self.expr(left)?);
+        for right in rights.into_iter().rev() {
+            items.push(self.expr(right)?);
+        }
+        Ok(match chain_op {
+            sp::BinaryOperator::And => Expr::And(items),
+            _ => Expr::Or(items),
         })
     }
 
@@ -810,6 +850,97 @@ fn decode_hex(hex: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
+/// Refuses every clause of a query node but the body, ORDER BY and LIMIT/OFFSET. The node is
+/// destructured completely, so a field added by a new `sqlparser` fails to compile here.
+fn check_query_clauses(query: &sp::Query) -> Result<()> {
+    let sp::Query {
+        with,
+        body: _,
+        order_by: _,
+        limit_clause: _,
+        fetch,
+        locks,
+        for_clause,
+        settings,
+        format_clause,
+        pipe_operators,
+    } = query;
+    if with.is_some() {
+        return unsupported("WITH (common table expressions)");
+    }
+    if fetch.is_some() {
+        return unsupported("FETCH");
+    }
+    if !locks.is_empty() {
+        return unsupported("FOR UPDATE / FOR SHARE");
+    }
+    if for_clause.is_some()
+        || settings.is_some()
+        || format_clause.is_some()
+        || !pipe_operators.is_empty()
+    {
+        return unsupported(format!("query clause in `{query}`"));
+    }
+    Ok(())
+}
+
+/// Refuses every clause of a SELECT node but the select list, FROM and WHERE (destructured
+/// completely, as above).
+fn check_select_clauses(select: &sp::Select) -> Result<()> {
+    let sp::Select {
+        select_token: _,
+        optimizer_hints,
+        distinct,
+        select_modifiers,
+        top,
+        top_before_distinct: _,
+        projection: _,
+        exclude,
+        into,
+        from: _,
+        lateral_views,
+        prewhere,
+        selection: _,
+        connect_by,
+        group_by,
+        cluster_by,
+        distribute_by,
+        sort_by,
+        having,
+        named_window,
+        qualify,
+        window_before_qualify: _,
+        value_table_mode,
+        flavor,
+    } = select;
+    let no_group_by =
+        matches!(group_by, sp::GroupByExpr::Expressions(e, m) if e.is_empty() && m.is_empty());
+    let named = |what: &str| unsupported(what.to_owned());
+    match () {
+        _ if distinct.is_some() => named("DISTINCT"),
+        _ if !no_group_by => named("GROUP BY"),
+        _ if having.is_some() => named("HAVING"),
+        _ if top.is_some() => named("TOP"),
+        _ if into.is_some() => named("SELECT INTO"),
+        _ if !named_window.is_empty() || qualify.is_some() => named("window clause"),
+        _ if !optimizer_hints.is_empty()
+            || select_modifiers.is_some()
+            || exclude.is_some()
+            || !lateral_views.is_empty()
+            || prewhere.is_some()
+            || !connect_by.is_empty()
+            || !cluster_by.is_empty()
+            || !distribute_by.is_empty()
+            || !sort_by.is_empty()
+            || value_table_mode.is_some()
+            || *flavor != sp::SelectFlavor::Standard =>
+        {
+            named("SELECT clause outside the subset")
+        }
+        _ => Ok(()),
+    }
+}
+
 fn binary_op(op: &sp::BinaryOperator) -> Result<BinaryOp> {
     Ok(match op {
         sp::BinaryOperator::Plus => BinaryOp::Add,
@@ -823,8 +954,6 @@ fn binary_op(op: &sp::BinaryOperator) -> Result<BinaryOp> {
         sp::BinaryOperator::LtEq => BinaryOp::LtEq,
         sp::BinaryOperator::Gt => BinaryOp::Gt,
         sp::BinaryOperator::GtEq => BinaryOp::GtEq,
-        sp::BinaryOperator::And => BinaryOp::And,
-        sp::BinaryOperator::Or => BinaryOp::Or,
         other => return unsupported(format!("operator {other}")),
     })
 }
@@ -1063,5 +1192,34 @@ mod tests {
             );
         }
         assert!(matches!(parse("SELEC 1"), Err(ParseError::Syntax(_))));
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    /// Deep or long expressions are refused with `Invalid`, never by overflowing the stack
+    /// (debug build, default test thread stack).
+    #[test]
+    fn deep_and_long_expressions_are_refused_without_overflowing_the_stack() {
+        for depth in [100, 999, 1990, 5000] {
+            let cases = [
+                format!("SELECT {}1{} FROM t", "(".repeat(depth), ")".repeat(depth)),
+                format!(
+                    "SELECT a FROM t WHERE {}a = 1{}",
+                    "NOT (".repeat(depth),
+                    ")".repeat(depth)
+                ),
+                format!("SELECT a FROM t WHERE a = 1{}", " + 1".repeat(depth)),
+                format!("SELECT a FROM t WHERE a = 1{}", " OR a = 1".repeat(depth)),
+            ];
+            for sql in cases {
+                match parse(&sql) {
+                    Ok(_) | Err(ParseError::Invalid(_)) => {}
+                    Err(other) => panic!("depth {depth}: {other:?}"),
+                }
+            }
+        }
     }
 }

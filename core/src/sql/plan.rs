@@ -129,10 +129,7 @@ fn key_access(
 
 fn conjuncts<'e>(expr: &'e Bound, out: &mut Vec<&'e Bound>) {
     match expr {
-        Expr::Binary(BinaryOp::And, l, r) => {
-            conjuncts(l, out);
-            conjuncts(r, out);
-        }
+        Expr::And(items) => items.iter().for_each(|i| conjuncts(i, out)),
         other => out.push(other),
     }
 }

@@ -353,7 +353,7 @@ impl Projection {
     }
 
     /// Every key and value of the store except bookkeeping, in order.
-    pub(crate) fn dump(&self) -> Result<Vec<(&'static str, Vec<u8>, Vec<u8>)>, Failure> {
+    pub(crate) fn dump(&self) -> Result<super::ProjectionDump, Failure> {
         let _w = lock(&self.writer);
         let txn = self.db.begin_read()?;
         let mut out = Vec::new();
