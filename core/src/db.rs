@@ -36,6 +36,7 @@ pub struct Options {
     preallocate_segments: bool,
     /// SQL projections in memory instead of files in the storage (`open_in_memory`).
     projections_in_memory: bool,
+    projection_sync_entries: u64,
 }
 
 impl Default for Options {
@@ -52,6 +53,7 @@ impl Default for Options {
             state_interval_bytes: limits::STATE_INTERVAL_BYTES,
             preallocate_segments: false,
             projections_in_memory: false,
+            projection_sync_entries: limits::SQL_PROJECTION_SYNC_ENTRIES,
         }
     }
 }
@@ -115,6 +117,14 @@ impl Options {
     /// measured no gain (`veritydb bench append --no-preallocate` compares).
     pub fn preallocate_segments(mut self, enabled: bool) -> Options {
         self.preallocate_segments = enabled;
+        self
+    }
+
+    /// Make a tenant's SQL projection durable after this many applied entries (default
+    /// `SQL_PROJECTION_SYNC_ENTRIES`): the most an open after a crash replays from the log.
+    /// Smaller means faster recovery and more fsyncs.
+    pub fn projection_sync_entries(mut self, entries: u64) -> Options {
+        self.projection_sync_entries = entries.max(1);
         self
     }
 
@@ -185,8 +195,12 @@ impl Db {
             state_interval_bytes,
             preallocate_segments,
             projections_in_memory,
+            projection_sync_entries,
         } = options;
-        let sql = crate::sql::Registry::new((!projections_in_memory).then(|| Arc::clone(&storage)));
+        let sql = crate::sql::Registry::new(
+            (!projections_in_memory).then(|| Arc::clone(&storage)),
+            projection_sync_entries,
+        );
         let (node_name, key) =
             crate::node::load_or_create(storage.as_ref(), node_name.as_deref(), node_key.as_ref())?;
         let salts: Arc<dyn SaltSource> = match salts {

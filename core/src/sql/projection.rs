@@ -35,6 +35,7 @@ use crate::storage::Storage;
 pub(crate) struct Registry {
     /// `None`: projections in memory (for `Db::open_in_memory`).
     storage: Option<Arc<dyn Storage>>,
+    sync_entries: u64,
     open: Mutex<HashMap<u32, Arc<Projection>>>,
 }
 
@@ -42,9 +43,10 @@ pub(crate) struct Registry {
 const DIRECTORY: &str = "projections";
 
 impl Registry {
-    pub(crate) fn new(storage: Option<Arc<dyn Storage>>) -> Registry {
+    pub(crate) fn new(storage: Option<Arc<dyn Storage>>, sync_entries: u64) -> Registry {
         Registry {
             storage,
+            sync_entries,
             open: Mutex::new(HashMap::new()),
         }
     }
@@ -55,7 +57,11 @@ impl Registry {
         if let Some(p) = open.get(&tenant.id()) {
             return Ok(Arc::clone(p));
         }
-        let projection = Arc::new(Projection::open(self.storage.as_deref(), tenant)?);
+        let projection = Arc::new(Projection::open(
+            self.storage.as_deref(),
+            tenant,
+            self.sync_entries,
+        )?);
         open.insert(tenant.id(), Arc::clone(&projection));
         Ok(projection)
     }
@@ -94,6 +100,8 @@ struct Writer {
 /// A tenant's projection.
 pub(crate) struct Projection {
     db: Database,
+    /// Entries applied between durable commits.
+    sync_entries: u64,
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
 }
@@ -120,7 +128,11 @@ pub(crate) struct Written {
 }
 
 impl Projection {
-    fn open(storage: Option<&dyn Storage>, tenant: &Tenant) -> Result<Projection, Failure> {
+    fn open(
+        storage: Option<&dyn Storage>,
+        tenant: &Tenant,
+        sync_entries: u64,
+    ) -> Result<Projection, Failure> {
         let db = match storage {
             None => create_db(redb::backends::InMemoryBackend::new())?,
             Some(storage) => open_file(storage, tenant.name())?,
@@ -142,6 +154,7 @@ impl Projection {
         let snapshot = RwLock::new(Arc::new(snapshot(&db, &writer)?));
         let projection = Projection {
             db,
+            sync_entries,
             writer: Mutex::new(writer),
             snapshot,
         };
@@ -221,7 +234,7 @@ impl Projection {
             meta.insert(b"ignored".as_slice(), w.ignored.to_be_bytes().as_slice())?;
         }
         w.unsynced += entries;
-        if w.unsynced >= limits::SQL_PROJECTION_SYNC_ENTRIES {
+        if w.unsynced >= self.sync_entries {
             txn.set_durability(Durability::Immediate)?;
             txn.set_quick_repair(true);
             w.unsynced = 0;
