@@ -21,6 +21,7 @@ pub mod limits;
 mod log;
 pub mod merkle;
 mod node;
+pub mod protocol;
 mod receipt;
 pub mod sql;
 pub mod storage;
