@@ -38,8 +38,8 @@ fn command(kind: u8, seed: u64) -> Vec<String> {
         1 => format!("CREATE TABLE {t} (a TEXT, b REAL)"),
         2 => format!(
             "CREATE {}INDEX {t}_i{v} ON {t} (v{})",
-            if seed % 5 == 0 { "UNIQUE " } else { "" },
-            if seed % 2 == 0 { " DESC" } else { "" }
+            if seed.is_multiple_of(5) { "UNIQUE " } else { "" },
+            if seed.is_multiple_of(2) { " DESC" } else { "" }
         ),
         3 => format!("DROP TABLE {t}"),
         4 => format!(
@@ -52,7 +52,7 @@ fn command(kind: u8, seed: u64) -> Vec<String> {
         8 => format!("UPDATE {t} SET k = k + 100 WHERE k = {k}"),
         _ => format!("DROP INDEX IF EXISTS {t}_i{v}"),
     };
-    if seed % 7 == 0 {
+    if seed.is_multiple_of(7) {
         vec![one, command(kind.wrapping_add(1) % 10, seed / 7).remove(0)]
     } else {
         vec![one]
@@ -174,7 +174,7 @@ fn crash_schedule(seed: u64) -> bool {
         }
     }
     let crashed = storage.has_crashed();
-    let options_kind = if seed % 2 == 0 {
+    let options_kind = if seed.is_multiple_of(2) {
         CrashOptions::POWER_LOSS
     } else {
         CrashOptions::PROCESS_KILL

@@ -72,6 +72,7 @@ fn prepare_error(e: ParseError) -> PrepareError {
         ParseError::Syntax(m) => PrepareError::Syntax(m),
         ParseError::Unsupported(m) => PrepareError::Unsupported(m),
         ParseError::Invalid(m) => PrepareError::Invalid(m),
+        ParseError::Limit(m) => PrepareError::Limit(m),
     }
 }
 

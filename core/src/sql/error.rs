@@ -63,9 +63,12 @@ pub enum PrepareError {
     /// Outside the supported subset.
     #[error("unsupported SQL: {0}")]
     Unsupported(String),
-    /// Inside the subset but invalid (a limit, a bad literal or name).
+    /// Inside the subset but invalid (a bad literal or name).
     #[error("invalid SQL: {0}")]
     Invalid(String),
+    /// Over a named limit (statement size, nesting, parameters, list lengths).
+    #[error("SQL limit exceeded: {0}")]
+    Limit(String),
 }
 
 impl PrepareError {
@@ -75,6 +78,7 @@ impl PrepareError {
             PrepareError::Syntax(_) => ErrorClass::Syntax,
             PrepareError::Unsupported(_) => ErrorClass::Unsupported,
             PrepareError::Invalid(_) => ErrorClass::Invalid,
+            PrepareError::Limit(_) => ErrorClass::Limit,
         }
     }
 }
@@ -202,6 +206,7 @@ impl From<PrepareError> for Failure {
             PrepareError::Syntax(m) => Failure::Syntax(m),
             PrepareError::Unsupported(m) => Failure::Unsupported(m),
             PrepareError::Invalid(m) => Failure::Invalid(m),
+            PrepareError::Limit(m) => Failure::Limit(m),
         }
     }
 }

@@ -28,8 +28,10 @@ pub(crate) enum ParseError {
     Syntax(String),
     /// Valid SQL outside the subset; names the construct.
     Unsupported(String),
-    /// Inside the subset but over a limit or otherwise invalid (bad literal, bad name).
+    /// Inside the subset but invalid (bad literal, bad name).
     Invalid(String),
+    /// Over a named limit (`limits::SQL_*`).
+    Limit(String),
 }
 
 type Result<T> = std::result::Result<T, ParseError>;
@@ -42,6 +44,10 @@ fn invalid<T>(what: impl Into<String>) -> Result<T> {
     Err(ParseError::Invalid(what.into()))
 }
 
+fn limit<T>(what: impl Into<String>) -> Result<T> {
+    Err(ParseError::Limit(what.into()))
+}
+
 /// A parsed statement and the number of parameters it takes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Parsed {
@@ -52,7 +58,7 @@ pub(crate) struct Parsed {
 /// Parses one statement of the subset.
 pub(crate) fn parse(sql: &str) -> Result<Parsed> {
     if sql.len() > limits::SQL_STATEMENT_BYTES_MAX {
-        return invalid(format!(
+        return limit(format!(
             "statement of {} bytes is longer than the limit of {} bytes",
             sql.len(),
             limits::SQL_STATEMENT_BYTES_MAX
@@ -64,7 +70,7 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
         .map_err(|e| ParseError::Syntax(e.to_string()))?;
     let operators = tokens.iter().filter(|t| is_operator(&t.token)).count();
     if operators > limits::SQL_OPERATORS_MAX {
-        return invalid(format!(
+        return limit(format!(
             "{operators} operators in one statement (at most {})",
             limits::SQL_OPERATORS_MAX
         ));
@@ -77,7 +83,7 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
         .with_tokens_with_locations(tokens)
         .parse_statements()
         .map_err(|e| match e {
-            sqlparser::parser::ParserError::RecursionLimitExceeded => ParseError::Invalid(format!(
+            sqlparser::parser::ParserError::RecursionLimitExceeded => ParseError::Limit(format!(
                 "expression nested deeper than {} levels",
                 limits::SQL_NESTING_DEPTH_MAX
             )),
@@ -102,7 +108,7 @@ pub(crate) fn parse(sql: &str) -> Result<Parsed> {
     }
     let params = params.max(converter.params);
     if params > limits::SQL_PARAMS_MAX {
-        return invalid(format!(
+        return limit(format!(
             "{params} parameters (at most {})",
             limits::SQL_PARAMS_MAX
         ));
@@ -304,7 +310,7 @@ impl Converter {
             _ => return unsupported(format!("parameter {p} (use ? or $1, $2, ...)")),
         };
         if n > limits::SQL_PARAMS_MAX {
-            return invalid(format!(
+            return limit(format!(
                 "parameter {p} (at most {})",
                 limits::SQL_PARAMS_MAX
             ));
@@ -336,11 +342,16 @@ impl Converter {
         let mut primary_key = Vec::new();
         let mut columns = Vec::new();
         if create.columns.len() > limits::SQL_COLUMNS_MAX {
-            return invalid(format!("more than {} columns", limits::SQL_COLUMNS_MAX));
+            return limit(format!("more than {} columns", limits::SQL_COLUMNS_MAX));
         }
         for column in &create.columns {
             let (def, is_key) = column_def(column)?;
             if is_key {
+                if !primary_key.is_empty() {
+                    return invalid(
+                        "more than one PRIMARY KEY (use PRIMARY KEY (a, b) for a composite key)",
+                    );
+                }
                 primary_key.push(def.name.clone());
             }
             columns.push(def);
@@ -392,7 +403,7 @@ impl Converter {
             return unsupported("CREATE INDEX without a name");
         };
         if create.columns.len() > limits::SQL_INDEX_COLUMNS_MAX {
-            return invalid(format!(
+            return limit(format!(
                 "more than {} index columns",
                 limits::SQL_INDEX_COLUMNS_MAX
             ));
@@ -461,7 +472,7 @@ impl Converter {
                 return unsupported("clause after VALUES");
             }
             if values.rows.len() > limits::SQL_ROWS_PER_WRITE_MAX {
-                return invalid(format!(
+                return limit(format!(
                     "more than {} rows in VALUES",
                     limits::SQL_ROWS_PER_WRITE_MAX
                 ));
@@ -585,7 +596,7 @@ impl Converter {
             _ => return unsupported("several tables in FROM (joins)"),
         };
         if select.projection.len() > limits::SQL_COLUMNS_MAX {
-            return invalid(format!(
+            return limit(format!(
                 "more than {} result columns",
                 limits::SQL_COLUMNS_MAX
             ));
@@ -682,7 +693,7 @@ impl Converter {
     fn expr(&mut self, expr: &sp::Expr) -> Result<Expr> {
         self.depth += 1;
         if self.depth > limits::SQL_EXPRESSION_DEPTH_MAX {
-            return invalid(format!(
+            return limit(format!(
                 "expression nested deeper than {}",
                 limits::SQL_EXPRESSION_DEPTH_MAX
             ));
@@ -731,7 +742,7 @@ impl Converter {
                 negated,
             } => {
                 if list.len() > limits::SQL_IN_LIST_MAX {
-                    return invalid(format!(
+                    return limit(format!(
                         "IN list of {} values (at most {})",
                         list.len(),
                         limits::SQL_IN_LIST_MAX
@@ -1216,7 +1227,7 @@ mod depth_tests {
             ];
             for sql in cases {
                 match parse(&sql) {
-                    Ok(_) | Err(ParseError::Invalid(_)) => {}
+                    Ok(_) | Err(ParseError::Limit(_)) => {}
                     Err(other) => panic!("depth {depth}: {other:?}"),
                 }
             }
