@@ -1,4 +1,4 @@
-//! The deterministic state transition: `apply(state, change, position, timestamp)`. Live
+//! The deterministic state transition: `apply(state, change, position)`. Live
 //! writes and replay both go through [`apply`], so a projection rebuilt from the log equals
 //! the live one.
 //!
@@ -53,19 +53,14 @@ pub(crate) struct WriteState<'t> {
     pub(crate) schema: Schema,
 }
 
-/// Applies one change at `position` (timestamp `timestamp_us`); the outer error is the store
-/// failing, the inner one the change breaking a rule (nothing was changed then).
+/// Applies one change at `position`; the outer error is the store failing, the inner one the
+/// change breaking a rule (nothing was changed then). The caller records the entry's timestamp
+/// in `timeline`.
 pub(crate) fn apply(
     state: &mut WriteState<'_>,
     change: &Change,
     position: u64,
-    timestamp_us: u64,
 ) -> StoreResult<Result<(), Violation>> {
-    let end = (position + 1).to_be_bytes();
-    state
-        .tables
-        .timeline
-        .insert(timestamp_us.to_be_bytes().as_slice(), end.as_slice())?;
     match change {
         Change::CreateTable {
             name,

@@ -144,7 +144,7 @@ fn push(
             limits::SQL_ROWS_PER_WRITE_MAX
         )));
     }
-    match apply::apply(state, &change, *next_position, 0)? {
+    match apply::apply(state, &change, *next_position)? {
         Ok(()) => {}
         Err(Violation {
             kind: ViolationKind::Constraint,

@@ -42,3 +42,8 @@ pub type ProjectionDump = Vec<(&'static str, Vec<u8>, Vec<u8>)>;
 
 pub(crate) use error::Failure;
 pub(crate) use projection::Registry;
+
+// The SQL reference's Rust example runs as a doctest.
+#[doc = include_str!("../../../docs/reference/sql.md")]
+#[cfg(doctest)]
+pub struct SqlReferenceDoctests;

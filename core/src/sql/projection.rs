@@ -194,14 +194,13 @@ impl Projection {
                     }
                     _ => continue,
                 };
+                let end = (e.header.position + 1).to_be_bytes();
+                state.tables.timeline.insert(
+                    e.header.timestamp_us.to_be_bytes().as_slice(),
+                    end.as_slice(),
+                )?;
                 let applied = match change {
-                    Some(change) => apply::apply(
-                        &mut state,
-                        &change,
-                        e.header.position,
-                        e.header.timestamp_us,
-                    )?
-                    .is_ok(),
+                    Some(change) => apply::apply(&mut state, &change, e.header.position)?.is_ok(),
                     None => false,
                 };
                 w.ignored += u64::from(!applied);
@@ -255,6 +254,11 @@ impl Projection {
 
     /// Plans, appends and applies a write (statements with their parameters, and row-version
     /// preconditions) atomically.
+    ///
+    /// The plan is made in a transaction at the positions the changes will get if nobody else
+    /// appends to the tenant meanwhile; then that transaction is committed as is. Otherwise
+    /// (another writer's entries came first) it is aborted and the changes are applied again
+    /// at their real positions.
     pub(crate) fn write(
         &self,
         tenant: &Tenant,
@@ -263,8 +267,11 @@ impl Projection {
     ) -> Result<Written, Failure> {
         let mut w = lock(&self.writer);
         self.catch_up_locked(&mut w, tenant, tenant.size())?;
-        let planned = self.plan(&w, statements, expectations)?;
+        let predicted = w.applied;
+        let mut txn = self.db.begin_write()?;
+        let (planned, schema) = plan(&txn, &w, statements, expectations)?;
         if planned.changes.is_empty() {
+            txn.abort()?;
             return Ok(Written {
                 position: w.applied.saturating_sub(1),
                 rows_affected: planned.rows_affected,
@@ -276,28 +283,25 @@ impl Projection {
             .map(|(change, table)| change.to_entry(table.as_deref()))
             .collect();
         let range = tenant.append_entries(&entries).map_err(Failure::Write)?;
-        // Entries appended by another writer of this tenant come first.
-        self.catch_up_locked(&mut w, tenant, range.start)?;
-        let last = tenant
-            .entries(range.end - 1, range.end)
-            .map_err(Failure::Read)?;
-        let (timestamp_us, chain) = match last.first() {
-            Some(e) => (e.header.timestamp_us, e.chain),
-            None => {
-                return Err(Failure::Read(crate::error::ReadError::OutOfRange {
-                    requested: range.end,
-                    size: tenant.size(),
-                }));
+        let (timestamp_us, chain) = last_entry(tenant, range.end)?;
+        let schema = if range.start == predicted {
+            schema
+        } else {
+            // Entries appended by another writer of this tenant came first.
+            txn.abort()?;
+            self.catch_up_locked(&mut w, tenant, range.start)?;
+            txn = self.db.begin_write()?;
+            let mut state = open_state(&txn, (*w.schema).clone())?;
+            for ((change, _), position) in planned.changes.iter().zip(range.clone()) {
+                let applied = apply::apply(&mut state, change, position)?;
+                w.ignored += u64::from(applied.is_err());
             }
+            std::mem::take(&mut state.schema)
         };
-        let mut txn = self.db.begin_write()?;
-        let mut state = open_state(&txn, (*w.schema).clone())?;
-        for ((change, _), position) in planned.changes.iter().zip(range.clone()) {
-            let applied = apply::apply(&mut state, change, position, timestamp_us)?;
-            w.ignored += u64::from(applied.is_err());
-        }
-        let schema = std::mem::take(&mut state.schema);
-        drop(state);
+        txn.open_table(store::TIMELINE)?.insert(
+            timestamp_us.to_be_bytes().as_slice(),
+            range.end.to_be_bytes().as_slice(),
+        )?;
         self.finish(&mut txn, &mut w, range.end, chain, range.end - range.start)?;
         txn.commit()?;
         w.applied = range.end;
@@ -308,32 +312,6 @@ impl Projection {
             position: range.end - 1,
             rows_affected: planned.rows_affected,
         })
-    }
-
-    fn plan(
-        &self,
-        w: &Writer,
-        statements: &[(&Statement, &[Value])],
-        expectations: &[Expectation],
-    ) -> Result<Planned, Failure> {
-        let txn = self.db.begin_write()?;
-        let mut planned = Planned::default();
-        {
-            let mut state = open_state(&txn, (*w.schema).clone())?;
-            check_expectations(&state, expectations)?;
-            let mut next_position = w.applied;
-            for (statement, params) in statements {
-                kernel::plan_write(
-                    &mut state,
-                    statement,
-                    params,
-                    &mut next_position,
-                    &mut planned,
-                )?;
-            }
-        }
-        txn.abort()?;
-        Ok(planned)
     }
 
     /// Empties the store and replays the whole log.
@@ -399,6 +377,42 @@ impl Drop for Projection {
 fn keep_schema(w: &mut Writer, schema: Schema) {
     if schema.version != w.schema.version {
         w.schema = Arc::new(schema);
+    }
+}
+
+/// Plans the statements in `txn` at the positions after `w.applied`; returns the changes and
+/// the schema after them.
+fn plan(
+    txn: &WriteTransaction,
+    w: &Writer,
+    statements: &[(&Statement, &[Value])],
+    expectations: &[Expectation],
+) -> Result<(Planned, Schema), Failure> {
+    let mut planned = Planned::default();
+    let mut state = open_state(txn, (*w.schema).clone())?;
+    check_expectations(&state, expectations)?;
+    let mut next_position = w.applied;
+    for (statement, params) in statements {
+        kernel::plan_write(
+            &mut state,
+            statement,
+            params,
+            &mut next_position,
+            &mut planned,
+        )?;
+    }
+    Ok((planned, std::mem::take(&mut state.schema)))
+}
+
+/// The timestamp and chain hash of the entry before `end` (the last of a batch just written).
+fn last_entry(tenant: &Tenant, end: u64) -> Result<(u64, Hash), Failure> {
+    let last = tenant.entries(end - 1, end).map_err(Failure::Read)?;
+    match last.first() {
+        Some(e) => Ok((e.header.timestamp_us, e.chain)),
+        None => Err(Failure::Read(crate::error::ReadError::OutOfRange {
+            requested: end,
+            size: tenant.size(),
+        })),
     }
 }
 
