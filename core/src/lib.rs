@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod client;
 mod db;
 pub mod entry;
 pub mod env;

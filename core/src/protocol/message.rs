@@ -284,6 +284,7 @@ pub enum Request {
     },
     Prepare {
         tenant: String,
+        statement: u32,
         sql: String,
     },
     ExecutePrepared {
@@ -518,7 +519,7 @@ impl Request {
     /// Appends the whole frame of this request.
     pub fn encode(&self, request_id: u64, out: &mut Vec<u8>) {
         write_frame(out, self.frame_type(), 0, request_id, |b| {
-            self.encode_body(b)
+            self.encode_body(b);
         });
     }
 
@@ -552,8 +553,13 @@ impl Request {
                 b.put_values(params);
                 put_at(b, *at);
             }
-            Request::Prepare { tenant, sql } => {
+            Request::Prepare {
+                tenant,
+                statement,
+                sql,
+            } => {
                 b.put_str8(tenant);
+                b.put_u32(*statement);
                 b.put_str32(sql);
             }
             Request::ExecutePrepared { statement, params } => {
@@ -738,6 +744,7 @@ impl Request {
             },
             PREPARE => Request::Prepare {
                 tenant: tenant(&mut r)?,
+                statement: r.u32("statement")?,
                 sql: r.str32(TEXT_MAX, "sql")?,
             },
             EXECUTE_PREPARED => Request::ExecutePrepared {

@@ -65,6 +65,7 @@ fn all_requests() -> Vec<Request> {
         },
         Request::Prepare {
             tenant: t(),
+            statement: 3,
             sql: "SELECT * FROM t WHERE id = ?".into(),
         },
         Request::ExecutePrepared {
