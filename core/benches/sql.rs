@@ -7,7 +7,8 @@
 //!
 //! Run with `cargo bench -p veritydb --bench sql`. First a latency report (per-operation
 //! timings with p50/p99, printed as a table), then the same operations under criterion.
-//! `VERITYDB_SQL_BENCH_ROWS` sets the table size (default 100,000).
+//! `VERITYDB_SQL_BENCH_ROWS` sets the table size (default 100,000),
+//! `VERITYDB_SQL_BENCH_INSERT_BATCHES` the number of insert batches timed (default 100).
 #![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
@@ -52,7 +53,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let n = rows();
-    let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let db = Db::open(dir.path().join("veritydb")).unwrap();
     let tenant = db.tenant("bench").unwrap();
     tenant
@@ -243,7 +244,10 @@ fn report(s: &Setup) {
         },
     ));
 
-    let batches = 100;
+    let batches: usize = std::env::var("VERITYDB_SQL_BENCH_INSERT_BATCHES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let mut next_id = s.n as i64 + 1_000_000;
     let insert = s
         .tenant
@@ -283,6 +287,17 @@ fn report(s: &Setup) {
             tx.commit().unwrap();
         },
     );
+    let event = format!("{{\"payload\":\"{}\"}}", "p".repeat(100));
+    let events: Vec<(&str, &str)> = (0..INSERT_BATCH)
+        .map(|_| ("bench", event.as_str()))
+        .collect();
+    let raw = latency(
+        "log append of 100 events (no SQL), veritydb",
+        batches,
+        |_| {
+            s.tenant.append_batch(&events).unwrap();
+        },
+    );
     println!(
         "\nSQL benchmark: {} rows; load average {}",
         s.n,
@@ -300,7 +315,7 @@ fn report(s: &Setup) {
             r.name, r.per_second, r.p50_us, r.p99_us
         );
     }
-    for r in [&ours, &theirs] {
+    for r in [&ours, &theirs, &raw] {
         println!(
             "{:<52} {:>12.0} {:>10.1} {:>10.1}   ({:.0} rows/s)",
             r.name,

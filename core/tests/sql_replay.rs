@@ -42,7 +42,7 @@ fn statement(kind: u8, seed: u64) -> String {
     let t = format!("t{}", seed % 3);
     let k = (seed >> 8) % 12;
     let v = (seed >> 16) % 7;
-    let one = match kind {
+    match kind {
         0 => format!("CREATE TABLE {t} (k INTEGER PRIMARY KEY, v INTEGER, s TEXT)"),
         1 => format!("CREATE TABLE {t} (a TEXT, b REAL)"),
         2 => format!(
@@ -64,8 +64,7 @@ fn statement(kind: u8, seed: u64) -> String {
         7 => format!("INSERT INTO {t} VALUES ('x{k}', {v}.5)"),
         8 => format!("UPDATE {t} SET k = k + 100 WHERE k = {k}"),
         _ => format!("DROP INDEX IF EXISTS {t}_i{v}"),
-    };
-    one
+    }
 }
 
 /// Runs a command; failures (constraint, unknown table...) are part of the workload.

@@ -443,15 +443,7 @@ fn apply_row(
             )
         }
         (RowOp::Delete, Some((_, old_row)), None) => {
-            for index in &table.indexes {
-                remove_index_entry(state, index, &old_row, &old_key)?;
-            }
-            state.tables.rows.remove(old_key.as_slice())?;
-            let history = store::history_key(&old_key, position);
-            state
-                .tables
-                .history
-                .insert(history.as_slice(), store::encode_history(None).as_slice())?;
+            delete_row(state, &table, &old_key, &old_row, position)?;
             Ok(Ok(()))
         }
         (RowOp::Update | RowOp::Delete, None, _) => {
@@ -459,6 +451,25 @@ fn apply_row(
         }
         _ => Ok(invalid("malformed row change")),
     }
+}
+
+fn delete_row(
+    state: &mut WriteState<'_>,
+    table: &TableDef,
+    key: &[u8],
+    row: &[Value],
+    position: u64,
+) -> StoreResult<()> {
+    for index in &table.indexes {
+        remove_index_entry(state, index, row, key)?;
+    }
+    state.tables.rows.remove(key)?;
+    let history = store::history_key(key, position);
+    state
+        .tables
+        .history
+        .insert(history.as_slice(), store::encode_history(None).as_slice())?;
+    Ok(())
 }
 
 /// Writes `row` under `key`, replacing `old` (its key and row) if given; checks unique

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use redb::ReadableTable;
 
 use super::Failure;
-use super::ast::{AtClause, ColumnName, Expr, OrderKey, Select, SelectItem};
+use super::ast::{AtClause, ColumnName, Expr, OrderItem, OrderKey, Select, SelectItem};
 use super::expr::{self, Bound, eval, truth};
 use super::plan::{self, Access, KeyAccess};
 use super::schema::{Schema, TableDef};
@@ -154,34 +154,7 @@ pub(crate) fn bind_select(
         .as_ref()
         .map(|f| bind_condition(f, t))
         .transpose()?;
-    let mut order = Vec::with_capacity(select.order_by.len());
-    for item in &select.order_by {
-        let key = match &item.key {
-            OrderKey::Position(p) if *p <= columns.len() => SortExpr::Output(p - 1),
-            OrderKey::Position(p) => {
-                return Err(Failure::Invalid(format!(
-                    "ORDER BY position {p} is not a result column"
-                )));
-            }
-            OrderKey::Expr(Expr::Column(ColumnName { table: None, name }))
-                if t.is_none_or(|t| t.column(name).is_none())
-                    && columns.iter().any(|c| c.name == *name) =>
-            {
-                SortExpr::Output(
-                    columns
-                        .iter()
-                        .position(|c| c.name == *name)
-                        .unwrap_or_default(),
-                )
-            }
-            OrderKey::Expr(e) => SortExpr::Expr(expr::bind(e, t).map_err(bind_err)?),
-        };
-        order.push(SortKey {
-            key,
-            descending: item.descending,
-            nulls_first: item.nulls_first.unwrap_or(!item.descending),
-        });
-    }
+    let order = bind_order(&select.order_by, &columns, t)?;
     let constant = |e: &Option<Expr>| -> Result<Option<Bound>, Failure> {
         e.as_ref()
             .map(|e| expr::bind(e, None).map_err(bind_err))
@@ -218,6 +191,43 @@ pub(crate) fn bind_condition(filter: &Expr, table: Option<&TableDef>) -> Result<
 }
 
 type BoundItems = (Vec<ResultColumn>, Option<Vec<Bound>>);
+
+/// Binds ORDER BY keys: result positions, result aliases, or expressions over the table.
+fn bind_order(
+    items: &[OrderItem],
+    columns: &[ResultColumn],
+    t: Option<&TableDef>,
+) -> Result<Vec<SortKey>, Failure> {
+    let mut order = Vec::with_capacity(items.len());
+    for item in items {
+        let key = match &item.key {
+            OrderKey::Position(p) if *p <= columns.len() => SortExpr::Output(p - 1),
+            OrderKey::Position(p) => {
+                return Err(Failure::Invalid(format!(
+                    "ORDER BY position {p} is not a result column"
+                )));
+            }
+            OrderKey::Expr(Expr::Column(ColumnName { table: None, name }))
+                if t.is_none_or(|t| t.column(name).is_none())
+                    && columns.iter().any(|c| c.name == *name) =>
+            {
+                SortExpr::Output(
+                    columns
+                        .iter()
+                        .position(|c| c.name == *name)
+                        .unwrap_or_default(),
+                )
+            }
+            OrderKey::Expr(e) => SortExpr::Expr(expr::bind(e, t).map_err(bind_err)?),
+        };
+        order.push(SortKey {
+            key,
+            descending: item.descending,
+            nulls_first: item.nulls_first.unwrap_or(!item.descending),
+        });
+    }
+    Ok(order)
+}
 
 fn bind_items(items: &[SelectItem], table: Option<&TableDef>) -> Result<BoundItems, Failure> {
     if let [SelectItem::CountStar { name }] = items {
@@ -340,6 +350,17 @@ pub(crate) fn run<T: ReadableTable<Bytes, Bytes>>(
     if !plan.order.is_empty() {
         sort(&mut matched, &plan.order, outputs, ctx.params)?;
     }
+    project(matched, outputs, ctx.params, offset, limit)
+}
+
+/// The result columns of the rows in `OFFSET`..`OFFSET + LIMIT`.
+fn project(
+    matched: Vec<(Vec<Value>, u64)>,
+    outputs: &[Bound],
+    params: &[Value],
+    offset: u64,
+    limit: Option<u64>,
+) -> Result<Found, Failure> {
     let mut found = Found {
         rows: Vec::with_capacity(matched.len()),
         versions: Vec::with_capacity(matched.len()),
@@ -351,7 +372,7 @@ pub(crate) fn run<T: ReadableTable<Bytes, Bytes>>(
     for (row, version) in matched.into_iter().skip(start).take(take) {
         let out = outputs
             .iter()
-            .map(|o| eval(o, &row, ctx.params))
+            .map(|o| eval(o, &row, params))
             .collect::<Result<Vec<_>, _>>()
             .map_err(eval_err)?;
         found.rows.push(out);

@@ -120,31 +120,40 @@ fn static_type(expr: &Bound, table: Option<&TableDef>) -> Option<ColumnType> {
     infer(expr, table).ok().flatten()
 }
 
-/// The static type of a bound expression, `None` when unknown (NULL or a parameter); an error
-/// for operands that can never be combined.
-pub(crate) fn infer(
-    expr: &Bound,
-    table: Option<&TableDef>,
-) -> Result<Option<ColumnType>, BindError> {
-    let numeric = |t: Option<ColumnType>, what: &str| match t {
+fn numeric(t: Option<ColumnType>, what: &str) -> Result<Option<ColumnType>, BindError> {
+    match t {
         None | Some(ColumnType::Integer | ColumnType::Real) => Ok(t),
         Some(t) => Err(BindError(format!("{what} needs numbers, not {}", t.name()))),
-    };
-    let boolean = |t: Option<ColumnType>, what: &str| match t {
+    }
+}
+
+fn boolean(t: Option<ColumnType>, what: &str) -> Result<(), BindError> {
+    match t {
         None | Some(ColumnType::Boolean) => Ok(()),
         Some(t) => Err(BindError(format!(
             "{what} needs a boolean, not {}",
             t.name()
         ))),
-    };
-    let comparable = |a: Option<ColumnType>, b: Option<ColumnType>| match (a, b) {
+    }
+}
+
+fn comparable(a: Option<ColumnType>, b: Option<ColumnType>) -> Result<(), BindError> {
+    match (a, b) {
         (Some(a), Some(b)) if !a.comparable(b) => Err(BindError(format!(
             "cannot compare {} with {}",
             a.name(),
             b.name()
         ))),
         _ => Ok(()),
-    };
+    }
+}
+
+/// The static type of a bound expression, `None` when unknown (NULL or a parameter); an error
+/// for operands that can never be combined.
+pub(crate) fn infer(
+    expr: &Bound,
+    table: Option<&TableDef>,
+) -> Result<Option<ColumnType>, BindError> {
     let boolean_type = Some(ColumnType::Boolean);
     Ok(match expr {
         Expr::Column(i) => table.map(|t| t.columns[*i].column_type),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::Failure;
 use super::apply::{self, Violation, ViolationKind, WriteState, key_of};
-use super::ast::{CreateTable, Insert, InsertSource, Statement};
+use super::ast::{CreateTable, Insert, InsertSource, Statement, Update};
 use super::change::{Change, RowChange, RowOp};
 use super::exec::{self, Ctx};
 use super::expr::{self, eval};
@@ -79,37 +79,7 @@ pub(crate) fn plan_write(
             )
         }
         Statement::Insert(insert) => plan_insert(state, insert, params, next_position, out),
-        Statement::Update(update) => {
-            let table = live_table(state, &update.table)?;
-            let mut assignments = Vec::with_capacity(update.assignments.len());
-            for (column, value) in &update.assignments {
-                let index = table.column(column).ok_or_else(|| {
-                    Failure::Invalid(format!("no column {column} in table {}", table.name))
-                })?;
-                if assignments.iter().any(|(i, _)| *i == index) {
-                    return Err(Failure::Invalid(format!("column {column} assigned twice")));
-                }
-                let bound = expr::bind(value, Some(&table)).map_err(|e| Failure::Invalid(e.0))?;
-                assignments.push((index, bound));
-            }
-            let matches = matching_rows(state, &table, update.filter.as_ref(), params)?;
-            for (key, old) in matches {
-                let mut row = old.clone();
-                for (index, value) in &assignments {
-                    let v = eval(value, &old, params).map_err(|e| Failure::Invalid(e.0))?;
-                    row[*index] = coerce(v, &table.columns[*index])?;
-                }
-                let change = RowChange {
-                    table: table.name.clone(),
-                    op: RowOp::Update,
-                    key,
-                    row: Some(row),
-                };
-                push(state, Change::Row(change), Some(&table), next_position, out)?;
-                out.rows_affected += 1;
-            }
-            Ok(())
-        }
+        Statement::Update(update) => plan_update(state, update, params, next_position, out),
         Statement::Delete(delete) => {
             let table = live_table(state, &delete.table)?;
             for (key, _) in matching_rows(state, &table, delete.filter.as_ref(), params)? {
@@ -183,6 +153,44 @@ fn create_table(create: &CreateTable) -> Result<Change, Failure> {
         columns,
         primary_key: create.primary_key.clone(),
     })
+}
+
+fn plan_update(
+    state: &mut WriteState<'_>,
+    update: &Update,
+    params: &[Value],
+    next_position: &mut u64,
+    out: &mut Planned,
+) -> Result<(), Failure> {
+    let table = live_table(state, &update.table)?;
+    let mut assignments = Vec::with_capacity(update.assignments.len());
+    for (column, value) in &update.assignments {
+        let index = table.column(column).ok_or_else(|| {
+            Failure::Invalid(format!("no column {column} in table {}", table.name))
+        })?;
+        if assignments.iter().any(|(i, _)| *i == index) {
+            return Err(Failure::Invalid(format!("column {column} assigned twice")));
+        }
+        let bound = expr::bind(value, Some(&table)).map_err(|e| Failure::Invalid(e.0))?;
+        assignments.push((index, bound));
+    }
+    let matches = matching_rows(state, &table, update.filter.as_ref(), params)?;
+    for (key, old) in matches {
+        let mut row = old.clone();
+        for (index, value) in &assignments {
+            let v = eval(value, &old, params).map_err(|e| Failure::Invalid(e.0))?;
+            row[*index] = coerce(v, &table.columns[*index])?;
+        }
+        let change = RowChange {
+            table: table.name.clone(),
+            op: RowOp::Update,
+            key,
+            row: Some(row),
+        };
+        push(state, Change::Row(change), Some(&table), next_position, out)?;
+        out.rows_affected += 1;
+    }
+    Ok(())
 }
 
 fn plan_insert(
