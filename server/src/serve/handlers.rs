@@ -25,7 +25,7 @@ use veritydb::{ExportOptions, Field, Kind, NewEntry, Tenant};
 
 use super::audit;
 use super::worker::{Gone, Prepared, Reply, Session, Shared};
-use crate::auth::permission::{Need, authorize, table_allowed};
+use crate::auth::permission::{Need, authorize, table_allowed, tenant_scope};
 use crate::auth::sql_shape::{SqlKind, SqlShape, analyze};
 use crate::errors::{self, wire};
 use crate::limits::EXPORTS_CONCURRENT_MAX;
@@ -204,7 +204,13 @@ fn execute(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     let shape = analyze(sql);
-    authorize(&session.principal, &Need::Sql(tenant_name, &[shape]))?;
+    authorize_sql(
+        shared,
+        session,
+        tenant_name,
+        std::slice::from_ref(&shape),
+        &[sql],
+    )?;
     let t = tenant(shared, tenant_name)?;
     let result = timed(shared, || t.execute(sql, params)).map_err(|e| errors::from_execute(&e))?;
     one(
@@ -225,9 +231,12 @@ fn query(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     let shape = analyze(sql);
-    authorize(
-        &session.principal,
-        &Need::Sql(tenant_name, std::slice::from_ref(&shape)),
+    authorize_sql(
+        shared,
+        session,
+        tenant_name,
+        std::slice::from_ref(&shape),
+        &[sql],
     )?;
     let t = tenant(shared, tenant_name)?;
     let rows = match at {
@@ -237,6 +246,27 @@ fn query(
     .map_err(|e| errors::from_query(&e))?;
     audit::sql_read(shared, &session.principal, &t, &shape, sql, params, &rows)?;
     send_rows(reply, id, &rows)
+}
+
+/// Authorizes SQL statements. Text the server cannot classify is answered with core's own
+/// error when core refuses it too (nothing was touched), and is forbidden otherwise: the
+/// server never runs SQL whose tables and kind it does not know (fail closed).
+fn authorize_sql(
+    shared: &Shared,
+    session: &Session,
+    tenant_name: &str,
+    shapes: &[SqlShape],
+    texts: &[&str],
+) -> Result<(), WireError> {
+    tenant_scope(&session.principal, tenant_name)?;
+    for (shape, sql) in shapes.iter().zip(texts) {
+        if !shape.understood
+            && let Err(e) = tenant(shared, tenant_name)?.prepare(sql)
+        {
+            return Err(errors::from_prepare(&e));
+        }
+    }
+    authorize(&session.principal, &Need::Sql(tenant_name, shapes))
 }
 
 fn send_rows(reply: &mut Reply<'_>, id: u64, rows: &Rows) -> Outcome {
@@ -253,9 +283,12 @@ fn prepare(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     let shape = analyze(&sql);
-    authorize(
-        &session.principal,
-        &Need::Sql(tenant_name, std::slice::from_ref(&shape)),
+    authorize_sql(
+        shared,
+        session,
+        tenant_name,
+        std::slice::from_ref(&shape),
+        &[&sql],
     )?;
     let t = tenant(shared, tenant_name)?;
     if session.prepared.contains_key(&statement) {
@@ -361,8 +394,14 @@ fn batch(
     expectations: &[veritydb::protocol::Expectation],
     reply: &mut Reply<'_>,
 ) -> Outcome {
+    tenant_scope(&session.principal, tenant_name)?;
     let mut shapes = Vec::with_capacity(statements.len());
+    let mut texts = Vec::with_capacity(statements.len());
     for s in &statements {
+        texts.push(match s {
+            BatchStatement::Sql { sql, .. } => sql.as_str(),
+            BatchStatement::Prepared { .. } => "",
+        });
         shapes.push(match s {
             BatchStatement::Sql { sql, .. } => analyze(sql),
             BatchStatement::Prepared { statement, .. } => {
@@ -381,7 +420,7 @@ fn batch(
             }
         });
     }
-    authorize(&session.principal, &Need::Sql(tenant_name, &shapes))?;
+    authorize_sql(shared, session, tenant_name, &shapes, &texts)?;
     let t = tenant(shared, tenant_name)?;
     let mut b = t.batch();
     for s in statements {

@@ -128,11 +128,13 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
     let listener = mio::net::TcpListener::bind(args.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    if let Some(addr) = args.metrics {
-        let at = metrics::serve(addr, Arc::clone(&metrics))
-            .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
-        tracing::info!(address = %at, "metrics at http://{at}/metrics");
-    }
+    let metrics_at = match args.metrics {
+        Some(addr) => Some(
+            metrics::serve(addr, Arc::clone(&metrics))
+                .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?,
+        ),
+        None => None,
+    };
     let config = LoopConfig {
         connections_max: args.max_connections,
         idle_timeout_ms: args.idle_timeout_ms.max(1),
@@ -153,6 +155,10 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
         "listening on {scheme}://{bound}"
     );
     println!("listening on {scheme}://{bound}");
+    if let Some(at) = metrics_at {
+        tracing::info!("metrics at http://{at}/metrics");
+        println!("metrics on http://{at}/metrics");
+    }
     let _ = std::io::stdout().flush();
     event_loop
         .run()
