@@ -25,11 +25,13 @@ pub(crate) const OUTBOUND_BYTES_HIGH: usize = 4 * 1024 * 1024;
 /// Response bytes a worker gathers before handing them to the network loop.
 pub(crate) const WORKER_OUTPUT_FLUSH_BYTES: usize = 64 * 1024;
 
-/// Time a new connection has to complete TLS and the hello.
-pub(crate) const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+/// Default time a new connection has to complete TLS and the hello
+/// (`--handshake-timeout-ms`).
+pub(crate) const HANDSHAKE_TIMEOUT_MS_DEFAULT: u64 = 10_000;
 
-/// Time a started frame has to arrive completely (slow senders hold no buffer forever).
-pub(crate) const FRAME_TIMEOUT_MS: u64 = 30_000;
+/// Default time a started frame has to arrive completely (`--frame-timeout-ms`): slow
+/// senders (slowloris) hold no buffer forever.
+pub(crate) const FRAME_TIMEOUT_MS_DEFAULT: u64 = 30_000;
 
 /// Default idle time after which a connection with nothing in flight is closed
 /// (`--idle-timeout-ms`).

@@ -45,6 +45,8 @@ const CLOSING_TIMEOUT_MS: u64 = 5_000;
 pub(crate) struct LoopConfig {
     pub(crate) connections_max: usize,
     pub(crate) idle_timeout_ms: u64,
+    pub(crate) handshake_timeout_ms: u64,
+    pub(crate) frame_timeout_ms: u64,
 }
 
 pub(crate) struct EventLoop {
@@ -406,6 +408,10 @@ impl EventLoop {
     fn check_timeouts(&mut self) {
         let now = Instant::now();
         let idle = Duration::from_millis(self.config.idle_timeout_ms);
+        let (handshake_ms, frame_ms) = (
+            self.config.handshake_timeout_ms,
+            self.config.frame_timeout_ms,
+        );
         let mut drop_now = Vec::new();
         for (id, conn) in &mut self.conns {
             let over =
@@ -421,7 +427,7 @@ impl EventLoop {
                     }
                     continue;
                 }
-                Phase::Handshake if over(conn.opened, HANDSHAKE_TIMEOUT_MS) => {
+                Phase::Handshake if over(conn.opened, handshake_ms) => {
                     conn.fail(
                         0,
                         timeout(codes::HANDSHAKE_TIMEOUT, "the handshake took too long"),
@@ -429,7 +435,7 @@ impl EventLoop {
                 }
                 _ if conn
                     .frame_started
-                    .is_some_and(|t| over(t, FRAME_TIMEOUT_MS)) =>
+                    .is_some_and(|t| over(t, frame_ms)) =>
                 {
                     conn.fail(
                         0,

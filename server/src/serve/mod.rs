@@ -34,7 +34,10 @@ use veritydb::storage::FileStorage;
 use veritydb::{Db, Options};
 
 use crate::auth::Registry;
-use crate::limits::{CONNECTIONS_MAX_DEFAULT, IDLE_TIMEOUT_MS_DEFAULT, WORKERS_DEFAULT};
+use crate::limits::{
+    CONNECTIONS_MAX_DEFAULT, FRAME_TIMEOUT_MS_DEFAULT, HANDSHAKE_TIMEOUT_MS_DEFAULT,
+    IDLE_TIMEOUT_MS_DEFAULT, WORKERS_DEFAULT,
+};
 use event_loop::{EventLoop, LoopConfig};
 use metrics::Metrics;
 
@@ -72,6 +75,13 @@ pub(crate) struct ServeArgs {
     /// Close connections that stay idle this long (milliseconds).
     #[arg(long, default_value_t = IDLE_TIMEOUT_MS_DEFAULT)]
     idle_timeout_ms: u64,
+    /// Time a new connection has to finish TLS and the hello (milliseconds).
+    #[arg(long, default_value_t = HANDSHAKE_TIMEOUT_MS_DEFAULT)]
+    handshake_timeout_ms: u64,
+    /// Time a started frame has to arrive completely (milliseconds); slower senders are
+    /// disconnected.
+    #[arg(long, default_value_t = FRAME_TIMEOUT_MS_DEFAULT)]
+    frame_timeout_ms: u64,
 }
 
 /// Log levels of `--log-level`.
@@ -138,6 +148,8 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), String> {
     let config = LoopConfig {
         connections_max: args.max_connections,
         idle_timeout_ms: args.idle_timeout_ms.max(1),
+        handshake_timeout_ms: args.handshake_timeout_ms.max(1),
+        frame_timeout_ms: args.frame_timeout_ms.max(1),
     };
     let event_loop = EventLoop::new(
         listener,
