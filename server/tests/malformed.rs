@@ -27,7 +27,7 @@ struct Case {
 fn frame(frame_type: u8, flags: u8, id: u64, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     write_frame(&mut out, frame_type, flags, id, |b| {
-        b.extend_from_slice(body)
+        b.extend_from_slice(body);
     });
     out
 }
@@ -546,7 +546,10 @@ fn a_client_that_never_reads_cannot_grow_server_memory_without_bound() {
     while sent < chunks_max && stream.write_all(&chunk).is_ok() {
         sent += 1;
     }
-    assert!(sent < chunks_max, "the server read every request without sending answers");
+    assert!(
+        sent < chunks_max,
+        "the server read every request without sending answers"
+    );
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
     let rss_kib: u64 = status
         .lines()
