@@ -109,6 +109,9 @@ pub const SQL_ROWS_PER_WRITE_MAX: usize = BATCH_ENTRIES_MAX;
 pub const SQL_BATCH_STATEMENTS_MAX: usize = 10_000;
 /// Rows one query may return (and rows a query may hold to sort): page with LIMIT/OFFSET.
 pub const SQL_RESULT_ROWS_MAX: usize = 1_000_000;
+/// Rows whose stored form is at most this size are copied into each of their index entries,
+/// so an index scan needs no second lookup per row; larger rows are fetched from the table.
+pub const SQL_INDEX_INLINE_ROW_BYTES_MAX: usize = 512;
 /// Entries applied per projection transaction when catching up with the log.
 pub const SQL_REPLAY_STEP_ENTRIES: u64 = 1024;
 /// Entries applied between durable commits of a projection: bounds what an open after a

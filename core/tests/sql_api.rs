@@ -225,3 +225,43 @@ fn projection_survives_reopen_and_rebuild() {
     assert_eq!(t.projection_dump().unwrap(), live);
     assert_eq!(t.projection_ignored_entries().unwrap(), 0);
 }
+
+#[test]
+fn index_scans_return_large_and_small_rows_alike() {
+    let (_db, t) = tenant();
+    t.execute(
+        "CREATE TABLE docs (id INTEGER PRIMARY KEY, tag INTEGER, body TEXT)",
+        &[],
+    )
+    .unwrap();
+    t.execute("CREATE INDEX docs_tag ON docs (tag DESC)", &[])
+        .unwrap();
+    for i in 0..20i64 {
+        // Rows above the inline limit are fetched from the table, the others read from the index.
+        let body = "b".repeat(if i % 2 == 0 { 2000 } else { 10 });
+        t.execute(
+            "INSERT INTO docs VALUES (?, ?, ?)",
+            &[i.into(), (i % 4).into(), body.into()],
+        )
+        .unwrap();
+    }
+    t.execute("UPDATE docs SET body = 'short' WHERE id = 2", &[])
+        .unwrap();
+    let rows = t
+        .query("SELECT id, body FROM docs WHERE tag = 2 ORDER BY id", &[])
+        .unwrap();
+    let ids: Vec<&Value> = rows.rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(
+        ids,
+        [2, 6, 10, 14, 18]
+            .map(Value::Integer)
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(rows.rows[0][1], Value::from("short"));
+    assert_eq!(rows.rows[1][1], Value::Text("b".repeat(2000)));
+    let rows = t
+        .query("SELECT COUNT(*) FROM docs WHERE tag BETWEEN 1 AND 2", &[])
+        .unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Integer(10)]]);
+}

@@ -247,16 +247,17 @@ fn create_index(
     let prefix = def.id.to_be_bytes();
     state
         .tables
-        .scan_rows(&def, &store::prefix_range(&prefix), |key, _, row| {
-            rows.push((key.to_vec(), row));
+        .scan_rows(&def, &store::prefix_range(&prefix), |key, version, row| {
+            rows.push((key.to_vec(), version, row));
             Ok(true)
         })?;
-    for (key, row) in &rows {
+    for (key, version, row) in &rows {
         if let Err(v) = check_unique(state, &index, row, key)? {
             remove_index_entries(state, index.id)?;
             return Ok(Err(v));
         }
-        insert_index_entry(state, &index, row, key)?;
+        let stored = store::encode_stored(*version, row);
+        insert_index_entry(state, &index, row, key, &stored)?;
     }
     let mut def = def.as_ref().clone();
     def.indexes.push(index);
@@ -285,14 +286,20 @@ fn index_values<'r>(index: &IndexDef, row: &'r [Value]) -> Vec<(&'r Value, bool)
         .collect()
 }
 
+/// Adds the index entry of a row; `stored` is the row as stored (`version || row`).
 fn insert_index_entry(
     state: &mut WriteState<'_>,
     index: &IndexDef,
     row: &[Value],
     key: &[u8],
+    stored: &[u8],
 ) -> StoreResult<()> {
     let entry = store::index_key(index.id, &index_values(index, row), key);
-    state.tables.index.insert(entry.as_slice(), key)?;
+    let value = store::encode_index_value(key, stored);
+    state
+        .tables
+        .index
+        .insert(entry.as_slice(), value.as_slice())?;
     Ok(())
 }
 
@@ -507,13 +514,11 @@ fn write_row(
                 .insert(history.as_slice(), store::encode_history(None).as_slice())?;
         }
     }
+    let stored = store::encode_stored(position, row);
     for index in &table.indexes {
-        insert_index_entry(state, index, row, key)?;
+        insert_index_entry(state, index, row, key, &stored)?;
     }
-    state
-        .tables
-        .rows
-        .insert(key, store::encode_stored(position, row).as_slice())?;
+    state.tables.rows.insert(key, stored.as_slice())?;
     let history = store::history_key(key, position);
     state.tables.history.insert(
         history.as_slice(),

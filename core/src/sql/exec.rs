@@ -562,17 +562,19 @@ pub(crate) fn candidates<T: ReadableTable<Bytes, Bytes>>(
             }
         }
         (None, Access::Index(index, key)) => {
-            let mut keys = Vec::new();
             for range in key_ranges(table, &index.id.to_be_bytes(), key, ctx.params)? {
-                ctx.tables.scan_index(&range, |k| {
-                    keys.push(k.to_vec());
-                    Ok(keys.len() <= limits::SQL_RESULT_ROWS_MAX)
+                let mut go = true;
+                ctx.tables.scan_index(&range, |k, stored| {
+                    let found = match stored {
+                        Some(stored) => Some(store::decode_stored(stored, table)?),
+                        None => ctx.tables.row(table, k)?,
+                    };
+                    if let Some((version, row)) = found {
+                        go = feed(k, version, row)?;
+                    }
+                    Ok(go)
                 })?;
-            }
-            for k in keys {
-                if let Some((version, row)) = ctx.tables.row(table, &k)?
-                    && !feed(&k, version, row)?
-                {
+                if !go {
                     break;
                 }
             }

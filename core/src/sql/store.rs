@@ -6,7 +6,9 @@
 //!   hash of entry `applied - 1`), `format`, `ignored` (entries that did not apply);
 //! - `tables`: table id (u64, the position of its `create_table`) → table definition (JSON);
 //! - `rows`: `table_id || key` → `version (u64) || row`: the current rows;
-//! - `index`: `index_id || index key || key` → `key`: secondary index entries;
+//! - `index`: `index_id || index key || key` → `u32 len || table_id || key`, then, for rows of
+//!   at most `SQL_INDEX_INLINE_ROW_BYTES_MAX` stored bytes, a copy of the stored row
+//!   (`version || row`), so an index scan reads no second table: secondary index entries;
 //! - `history`: `table_id || key || position (u64)` → `0` (deleted) or `1 || row`: every
 //!   version of every row, for time travel;
 //! - `timeline`: timestamp (u64) → exclusive end of the last schema or row entry with that
@@ -33,7 +35,7 @@ pub(crate) const HISTORY: TableDefinition<'_, Bytes, Bytes> = TableDefinition::n
 pub(crate) const TIMELINE: TableDefinition<'_, Bytes, Bytes> = TableDefinition::new("timeline");
 
 /// The store layout version written in `meta`; a different one is rebuilt from the log.
-pub(crate) const FORMAT: u64 = 1;
+pub(crate) const FORMAT: u64 = 2;
 
 /// A failure of the projection store.
 #[derive(Debug)]
@@ -121,6 +123,32 @@ pub(crate) fn index_prefix(index_id: u64, values: &[(&Value, bool)]) -> Vec<u8> 
     out
 }
 
+/// An index entry's value: the row key, and a copy of the stored row (`version || row`) if it
+/// is small enough.
+pub(crate) fn encode_index_value(row_key: &[u8], stored: &[u8]) -> Vec<u8> {
+    let inline = stored.len() <= crate::limits::SQL_INDEX_INLINE_ROW_BYTES_MAX;
+    let mut out = Vec::with_capacity(4 + row_key.len() + if inline { stored.len() } else { 0 });
+    let len = u32::try_from(row_key.len()).expect("row keys are bounded by the payload limit");
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(row_key);
+    if inline {
+        out.extend_from_slice(stored);
+    }
+    out
+}
+
+fn decode_index_value(value: &[u8]) -> StoreResult<(&[u8], Option<&[u8]>)> {
+    let (len, rest) = value
+        .split_first_chunk::<4>()
+        .ok_or_else(|| corrupt("short index value"))?;
+    let len = u32::from_be_bytes(*len) as usize;
+    if rest.len() < len {
+        return Err(corrupt("index value shorter than its key"));
+    }
+    let (key, stored) = rest.split_at(len);
+    Ok((key, (!stored.is_empty()).then_some(stored)))
+}
+
 /// The smallest key greater than every key starting with `prefix`, if any.
 pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
@@ -198,15 +226,17 @@ impl<T: ReadableTable<Bytes, Bytes>> Tables<T> {
         Ok(())
     }
 
-    /// Row keys (`table_id || key`) of index entries in `range`, in index order.
+    /// Index entries in `range`, in index order: each row's key (`table_id || key`) and its
+    /// stored row when the entry holds a copy.
     pub(crate) fn scan_index(
         &self,
         range: &(Bound<Vec<u8>>, Bound<Vec<u8>>),
-        mut f: impl FnMut(&[u8]) -> StoreResult<bool>,
+        mut f: impl FnMut(&[u8], Option<&[u8]>) -> StoreResult<bool>,
     ) -> StoreResult<()> {
         for item in self.index.range::<&[u8]>(borrowed(range))? {
             let (_, v) = item?;
-            if !f(v.value())? {
+            let (key, stored) = decode_index_value(v.value())?;
+            if !f(key, stored)? {
                 break;
             }
         }
@@ -220,7 +250,7 @@ impl<T: ReadableTable<Bytes, Bytes>> Tables<T> {
         except: Option<&[u8]>,
     ) -> StoreResult<bool> {
         let mut found = false;
-        self.scan_index(&prefix_range(prefix), |key| {
+        self.scan_index(&prefix_range(prefix), |key, _| {
             found = Some(key) != except;
             Ok(!found)
         })?;
