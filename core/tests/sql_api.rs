@@ -216,6 +216,11 @@ fn projection_survives_reopen_and_rebuild() {
     }
     let db = Db::open(dir.path()).unwrap();
     let t = db.tenant("a").unwrap();
+    assert_eq!(
+        t.projection_replayed_at_open().unwrap(),
+        0,
+        "a clean close replays nothing"
+    );
     let rows = t
         .query("SELECT COUNT(*) FROM t WHERE v = 'v3'", &[])
         .unwrap();

@@ -153,8 +153,9 @@ impl Rng {
     }
 }
 
-/// One crash schedule: returns whether the crash hit during the workload.
-fn crash_schedule(seed: u64) -> bool {
+/// One crash schedule: returns whether the crash hit during the workload; records how many
+/// entries the reopen replayed, of how many.
+fn crash_schedule(seed: u64, replayed: &mut Vec<(u64, u64)>) -> bool {
     let mut rng = Rng(seed);
     let storage = MemoryStorage::new();
     let mut acknowledged = 0u64;
@@ -194,6 +195,8 @@ fn crash_schedule(seed: u64) -> bool {
         tenant.size() >= acknowledged,
         "seed {seed}: acknowledged entries lost"
     );
+    let replayed_entries = tenant.projection_replayed_at_open().unwrap();
+    replayed.push((replayed_entries, tenant.size()));
     let reopened = tenant.projection_dump().unwrap();
     let reopened_answers = answers(&tenant);
     tenant.rebuild_projection().unwrap();
@@ -209,10 +212,18 @@ fn crash_schedule(seed: u64) -> bool {
 #[test]
 fn replay_equals_live_after_crashes() {
     let schedules = cases("VERITYDB_SQL_CRASH_SCHEDULES", 40);
+    let mut replayed = Vec::new();
     let crashed = (0..u64::from(schedules))
-        .filter(|&seed| crash_schedule(seed))
+        .filter(|&seed| crash_schedule(seed, &mut replayed))
         .count();
-    println!("{schedules} crash schedules, {crashed} crashed during the workload");
+    let tail_only = replayed.iter().filter(|(r, size)| r < size).count();
+    println!(
+        "{schedules} crash schedules, {crashed} crashed during the workload, {tail_only} reopened from a durable projection (replaying only the tail)"
+    );
+    assert!(
+        tail_only > 0,
+        "some reopens should start from a durable projection"
+    );
     assert!(
         crashed * 2 >= schedules as usize,
         "most schedules should crash mid-workload"

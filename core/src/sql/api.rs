@@ -180,6 +180,13 @@ impl Tenant {
         run().map_err(Failure::into_query)
     }
 
+    /// How many log entries opening the tenant's projection replayed (the tail after its last
+    /// durable state; 0 after a clean close).
+    pub fn projection_replayed_at_open(&self) -> Result<u64, QueryError> {
+        let run = || Ok(self.projection()?.replayed_at_open());
+        run().map_err(Failure::into_query)
+    }
+
     /// Log entries of kind schema or row that the projection could not apply (written by
     /// something other than this SQL layer); 0 in normal operation.
     pub fn projection_ignored_entries(&self) -> Result<u64, QueryError> {

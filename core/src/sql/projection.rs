@@ -102,6 +102,8 @@ pub(crate) struct Projection {
     db: Database,
     /// Entries applied between durable commits.
     sync_entries: u64,
+    /// Log entries the open had to replay (the tail after the durable projection).
+    replayed_at_open: u64,
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
 }
@@ -152,13 +154,15 @@ impl Projection {
             schema: Arc::new(schema),
         };
         let snapshot = RwLock::new(Arc::new(snapshot(&db, &writer)?));
-        let projection = Projection {
+        let mut projection = Projection {
             db,
             sync_entries,
+            replayed_at_open: 0,
             writer: Mutex::new(writer),
             snapshot,
         };
         projection.catch_up(tenant, tenant.size())?;
+        projection.replayed_at_open = lock(&projection.writer).applied - applied;
         Ok(projection)
     }
 
@@ -358,6 +362,11 @@ impl Projection {
             apply::dump(name, &txn.open_table(def)?, &mut out)?;
         }
         Ok(out)
+    }
+
+    /// Log entries replayed when the projection was opened.
+    pub(crate) fn replayed_at_open(&self) -> u64 {
+        self.replayed_at_open
     }
 
     /// Entries that did not apply (written by something other than this SQL layer).
