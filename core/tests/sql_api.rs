@@ -270,3 +270,43 @@ fn index_scans_return_large_and_small_rows_alike() {
         .unwrap();
     assert_eq!(rows.rows, vec![vec![Value::Integer(10)]]);
 }
+
+/// A row entry written by hand from `docs/spec/entry.md` §5.2 (not through SQL) is applied by
+/// `read_at_least`; an entry that breaks a rule is ignored and counted.
+#[test]
+fn row_entries_written_from_the_spec_apply() {
+    use veritydb::{Field, Kind, NewEntry};
+    let (_db, t) = tenant();
+    t.execute("CREATE TABLE kv (k INTEGER PRIMARY KEY, v TEXT)", &[])
+        .unwrap();
+    let int = |v: i64| [&[1u8][..], &v.to_be_bytes()].concat();
+    let text = |s: &str| [&[3u8][..], s.as_bytes()].concat();
+    let key = [&(9u32).to_be_bytes()[..], &int(7)].concat();
+    let entry = |table: &str| NewEntry {
+        kind: Kind::Row,
+        actor: "importer".into(),
+        fields: vec![
+            Field::new("table", table),
+            Field::new("op", "insert"),
+            Field::new("key", key.clone()),
+            Field::new("c.k", int(7)),
+            Field::new("c.v", text("seven")),
+        ],
+    };
+    let positions = t.append_entries(&[entry("kv"), entry("nope")]).unwrap();
+    t.read_at_least(positions.end - 1).unwrap();
+    let rows = t.query("SELECT k, v FROM kv", &[]).unwrap();
+    assert_eq!(
+        rows.rows,
+        vec![vec![Value::Integer(7), Value::from("seven")]]
+    );
+    assert_eq!(rows.versions, vec![positions.start]);
+    assert_eq!(t.projection_ignored_entries().unwrap(), 1);
+    let sql = format!("SELECT COUNT(*) FROM kv AT POSITION {}", positions.start);
+    assert_eq!(
+        t.query(&sql, &[]).unwrap().rows,
+        vec![vec![Value::Integer(1)]]
+    );
+    let e = t.read_at_least(positions.end + 5).unwrap_err();
+    assert_eq!(e.class(), ErrorClass::OutOfRange);
+}

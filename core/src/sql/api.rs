@@ -216,12 +216,19 @@ impl Tenant {
         }
         let end = match (at, &select.at) {
             (None, None) => None,
-            (None, Some(clause)) => Some(exec::resolve_at(
-                clause,
-                &snapshot.tables,
-                params,
-                snapshot.applied,
-            )?),
+            (None, Some(clause)) => {
+                let resolved = exec::resolve_at(clause, &snapshot.tables, params, snapshot.applied);
+                match resolved {
+                    // Entries appended another way may not be applied yet: catch up, retry.
+                    Err(Failure::OutOfRange(_)) if snapshot.applied < self.size() => {
+                        projection.catch_up(self, self.size())?;
+                        snapshot = projection.snapshot();
+                        let applied = snapshot.applied;
+                        Some(exec::resolve_at(clause, &snapshot.tables, params, applied)?)
+                    }
+                    other => Some(other?),
+                }
+            }
             (Some(At::Position(p)), _) if p >= snapshot.applied => {
                 return Err(Failure::OutOfRange(format!(
                     "position {p} is beyond the log (last position {})",
