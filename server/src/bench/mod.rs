@@ -16,6 +16,7 @@ use std::time::Instant;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+mod server;
 mod verify;
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +26,9 @@ pub(crate) enum BenchCommand {
     /// Independent verification of an export written by core, against raw SHA-256 over the
     /// same file.
     Verify(verify::VerifyArgs),
+    /// The network server on loopback: concurrent durable single-row writes (group commit)
+    /// and pipelined point queries, against PostgreSQL with pgbench in the same run.
+    Server(server::ServerArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -89,6 +93,7 @@ pub(crate) fn run(command: BenchCommand) -> Result<(), String> {
         BenchCommand::Append(args) if args.scaling => scaling(&args),
         BenchCommand::Append(args) => append(&args),
         BenchCommand::Verify(args) => verify::run(&args),
+        BenchCommand::Server(args) => server::run(&args),
     }
 }
 
@@ -240,7 +245,7 @@ pub(crate) fn payload(i: u64, bytes: usize) -> String {
 }
 
 /// The median latency of a 4 KiB write followed by `fdatasync` in `dir`.
-fn fsync_latency_us(dir: &Path) -> Result<f64, String> {
+pub(crate) fn fsync_latency_us(dir: &Path) -> Result<f64, String> {
     let path = dir.join("fsync-probe");
     let mut file = fs::File::create(&path).map_err(|e| e.to_string())?;
     let block = [0u8; 4096];
