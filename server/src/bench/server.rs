@@ -397,6 +397,7 @@ fn point_queries(
     let started = Instant::now();
     let (mut sent, mut received) = (0u64, 0u64);
     while received < args.queries {
+        // Fill the window, then drain half of it: requests leave and arrive in bursts.
         while sent < args.queries && sent - received < args.window {
             let key = (sent * 7919) % args.rows;
             pipeline
@@ -408,12 +409,15 @@ fn point_queries(
                 .map_err(e)?;
             sent += 1;
         }
-        let (_, response) = pipeline.recv().map_err(e)?;
-        let rows = Pipeline::rows(response.map_err(|w| w.to_string())?).map_err(e)?;
-        if rows.len() != 1 {
-            return Err(format!("a point query returned {} rows", rows.len()));
+        pipeline.flush().map_err(e)?;
+        while received < sent && (sent - received > args.window / 2 || sent == args.queries) {
+            let (_, response) = pipeline.recv().map_err(e)?;
+            let rows = Pipeline::rows(response.map_err(|w| w.to_string())?).map_err(e)?;
+            if rows.len() != 1 {
+                return Err(format!("a point query returned {} rows", rows.len()));
+            }
+            received += 1;
         }
-        received += 1;
     }
     let seconds = started.elapsed().as_secs_f64();
     Ok(QueryRun {
