@@ -60,6 +60,8 @@ struct WriteRun {
     latency_p99_ms: f64,
     /// Mean writes acknowledged per log fsync, from the server's group-commit metric.
     writes_per_fsync: Option<f64>,
+    /// Mean duration of the server's log-segment fsyncs during the run (server metric).
+    segment_fsync_mean_us: Option<f64>,
     /// rows/s divided by 1/fsync latency: how many writers one fsync served on average.
     fsync_multiple: f64,
 }
@@ -210,8 +212,8 @@ impl BenchServer {
         Client::connect(&self.url, ClientOptions::new(token)).map_err(|e| e.to_string())
     }
 
-    /// `(sum, count)` of the group-commit histogram.
-    fn group_commit(&self) -> Option<(f64, f64)> {
+    /// `(sum, count)` of the group-commit and segment-fsync histograms.
+    fn group_commit(&self) -> Option<[f64; 4]> {
         let mut stream = std::net::TcpStream::connect(&self.metrics).ok()?;
         stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").ok()?;
         let mut body = String::new();
@@ -221,10 +223,12 @@ impl BenchServer {
                 .find_map(|l| l.strip_prefix(name))
                 .and_then(|v| v.trim().parse::<f64>().ok())
         };
-        Some((
+        Some([
             value("veritydb_group_commit_writes_sum ")?,
             value("veritydb_group_commit_writes_count ")?,
-        ))
+            value("veritydb_segment_fsync_seconds_sum ")?,
+            value("veritydb_segment_fsync_seconds_count ")?,
+        ])
     }
 }
 
@@ -302,9 +306,12 @@ fn write_test(
     }
     let seconds = started.elapsed().as_secs_f64();
     let after = server.group_commit();
-    let writes_per_fsync = match (before, after) {
-        (Some((s0, c0)), Some((s1, c1))) if c1 > c0 => Some((s1 - s0) / (c1 - c0)),
-        _ => None,
+    let (writes_per_fsync, segment_fsync_mean_us) = match (before, after) {
+        (Some(b), Some(a)) if a[1] > b[1] && a[3] > b[3] => (
+            Some((a[0] - b[0]) / (a[1] - b[1])),
+            Some((a[2] - b[2]) / (a[3] - b[3]) * 1e6),
+        ),
+        _ => (None, None),
     };
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
@@ -322,6 +329,7 @@ fn write_test(
         latency_p50_ms: pct(0.5),
         latency_p99_ms: pct(0.99),
         writes_per_fsync,
+        segment_fsync_mean_us,
         fsync_multiple: rows_per_second / fsyncs_per_second,
     })
 }
@@ -478,8 +486,11 @@ fn postgres_baseline(
         .spawn()
         .map_err(|e| format!("postgres: {e}"))?;
     let result = postgres_runs(&bin, &pg, args, fsyncs_per_second);
-    let _ = Command::new("kill")
-        .args(["-INT", &postgres.id().to_string()])
+    // runuser does not pass signals on: stop the cluster with pg_ctl, then reap runuser.
+    let _ = as_nobody(&bin.join("pg_ctl"))
+        .args(["stop", "-m", "fast", "-w", "-D"])
+        .arg(&data)
+        .stdout(Stdio::null())
         .status();
     let _ = postgres.wait();
     result
