@@ -310,3 +310,35 @@ fn row_entries_written_from_the_spec_apply() {
     let e = t.read_at_least(positions.end + 5).unwrap_err();
     assert_eq!(e.class(), ErrorClass::OutOfRange);
 }
+
+/// Readers running while a writer commits batches see whole batches only, and never go back.
+#[test]
+fn readers_see_whole_batches() {
+    let (_db, t) = tenant();
+    t.execute("CREATE TABLE n (id INTEGER PRIMARY KEY)", &[])
+        .unwrap();
+    let reader = {
+        let t = t.clone();
+        std::thread::spawn(move || {
+            let count = t.prepare("SELECT COUNT(*) FROM n").unwrap();
+            let mut last = 0;
+            for _ in 0..2000 {
+                let Value::Integer(c) = count.query(&[]).unwrap().rows[0][0] else {
+                    panic!("COUNT(*) is an integer")
+                };
+                assert!(c >= last && c % 10 == 0, "saw {c} rows after {last}");
+                last = c;
+            }
+        })
+    };
+    for b in 0..50i64 {
+        let mut batch = t.batch();
+        for i in 0..10 {
+            batch
+                .execute("INSERT INTO n VALUES (?)", &[(b * 10 + i).into()])
+                .unwrap();
+        }
+        batch.commit().unwrap();
+    }
+    reader.join().unwrap();
+}
