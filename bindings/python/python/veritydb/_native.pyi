@@ -9,25 +9,50 @@ from typing import IO, Any, Generic, Literal, TypeVar, Union, final, overload
 from typing_extensions import Self
 
 #: A value VerityDB stores: NULL, boolean, integer (64-bit), real, text, bytes, timestamp.
-SqlValue = Union[None, bool, int, float, str, bytes, datetime.datetime]
+_SqlValue = Union[None, bool, int, float, str, bytes, datetime.datetime]
 #: What a parameter may be (bytearray and memoryview are stored as bytes).
-SqlParam = Union[SqlValue, bytearray, memoryview]
+_SqlParam = Union[_SqlValue, bytearray, memoryview]
 #: Parameters of a statement: one per ``?``, in order.
-Params = Sequence[SqlParam]
+_Params = Sequence[_SqlParam]
 #: A path to a file.
-StrPath = Union[str, os.PathLike[str]]
+_StrPath = Union[str, os.PathLike[str]]
 #: Trusted verifier keys: one vkey, several one per line, or a list of vkeys.
-TrustedKeys = Union[str, Iterable[str]]
+_TrustedKeys = Union[str, Iterable[str]]
 #: A text input of the verifier: the text, its bytes, or a path (``os.PathLike``, not ``str``).
-TextInput = Union[str, bytes, bytearray, os.PathLike[str]]
+_TextInput = Union[str, bytes, bytearray, os.PathLike[str]]
 #: A hash: raw bytes or base64 text.
-HashInput = Union[bytes, str]
+_HashInput = Union[bytes, str]
 
-R = TypeVar("R", tuple[Any, ...], dict[str, Any])
+_R = TypeVar("_R", tuple[Any, ...], dict[str, Any])
 
-def open(path: Union[StrPath, Literal[":memory:"]]) -> Database: ...
+__all__ = [
+    "Batch",
+    "Checkpoint",
+    "Database",
+    "Event",
+    "ExecResult",
+    "ExportSummary",
+    "Receipt",
+    "Report",
+    "Rows",
+    "Statement",
+    "Tenant",
+    "_error_class_names",
+    "connect",
+    "ed25519_verify",
+    "open",
+    "verify_checkpoint",
+    "verify_checkpoint_consistency",
+    "verify_consistency",
+    "verify_export",
+    "verify_inclusion",
+    "verify_note",
+    "verify_receipt",
+]
+
+def open(path: Union[_StrPath, Literal[":memory:"]]) -> Database: ...
 def connect(
-    url: str, token: str | None = None, *, tls: bool | StrPath | None = None
+    url: str, token: str | None = None, *, tls: bool | _StrPath | None = None
 ) -> Database: ...
 def _error_class_names() -> list[str]: ...
 @final
@@ -52,20 +77,20 @@ class Tenant:
     def origin(self) -> str: ...
     def verifier_key(self) -> str: ...
     def size(self) -> int: ...
-    def execute(self, sql: str, params: Params | None = None) -> ExecResult: ...
+    def execute(self, sql: str, params: _Params | None = None) -> ExecResult: ...
     @overload
     def query(
-        self, sql: str, params: Params | None = None, *, as_dicts: Literal[False] = False
+        self, sql: str, params: _Params | None = None, *, as_dicts: Literal[False] = False
     ) -> Rows[tuple[Any, ...]]: ...
     @overload
     def query(
-        self, sql: str, params: Params | None = None, *, as_dicts: Literal[True]
+        self, sql: str, params: _Params | None = None, *, as_dicts: Literal[True]
     ) -> Rows[dict[str, Any]]: ...
     @overload
     def query_at(
         self,
         sql: str,
-        params: Params | None = None,
+        params: _Params | None = None,
         *,
         position: int | None = None,
         timestamp: datetime.datetime | int | None = None,
@@ -75,7 +100,7 @@ class Tenant:
     def query_at(
         self,
         sql: str,
-        params: Params | None = None,
+        params: _Params | None = None,
         *,
         position: int | None = None,
         timestamp: datetime.datetime | int | None = None,
@@ -91,7 +116,7 @@ class Tenant:
     def receipt(self, position: int, disclose: Iterable[str] | None = None) -> Receipt: ...
     def export(
         self,
-        destination: StrPath | IO[bytes],
+        destination: _StrPath | IO[bytes],
         start: int = 0,
         end: int | None = None,
         withhold: Iterable[str] | None = None,
@@ -108,14 +133,14 @@ class Statement:
     def is_query(self) -> bool: ...
     @overload
     def query(
-        self, params: Params | None = None, *, as_dicts: Literal[False] = False
+        self, params: _Params | None = None, *, as_dicts: Literal[False] = False
     ) -> Rows[tuple[Any, ...]]: ...
     @overload
-    def query(self, params: Params | None = None, *, as_dicts: Literal[True]) -> Rows[dict[str, Any]]: ...
+    def query(self, params: _Params | None = None, *, as_dicts: Literal[True]) -> Rows[dict[str, Any]]: ...
     @overload
     def query_at(
         self,
-        params: Params | None = None,
+        params: _Params | None = None,
         *,
         position: int | None = None,
         timestamp: datetime.datetime | int | None = None,
@@ -124,20 +149,20 @@ class Statement:
     @overload
     def query_at(
         self,
-        params: Params | None = None,
+        params: _Params | None = None,
         *,
         position: int | None = None,
         timestamp: datetime.datetime | int | None = None,
         as_dicts: Literal[True],
     ) -> Rows[dict[str, Any]]: ...
-    def execute(self, params: Params | None = None) -> ExecResult: ...
+    def execute(self, params: _Params | None = None) -> ExecResult: ...
 
 @final
 class Batch:
-    def execute(self, sql: str, params: Params | None = None) -> Self: ...
-    def execute_prepared(self, statement: Statement, params: Params | None = None) -> Self: ...
+    def execute(self, sql: str, params: _Params | None = None) -> Self: ...
+    def execute_prepared(self, statement: Statement, params: _Params | None = None) -> Self: ...
     def expect_version(
-        self, table: str, key: SqlParam | Sequence[SqlParam], version: int | None
+        self, table: str, key: _SqlParam | Sequence[_SqlParam], version: int | None
     ) -> Self: ...
     def commit(self) -> ExecResult: ...
     def discard(self) -> None: ...
@@ -156,7 +181,7 @@ class ExecResult:
     def rows_affected(self) -> int: ...
 
 @final
-class Rows(Generic[R]):
+class Rows(Generic[_R]):
     @property
     def columns(self) -> tuple[str, ...]: ...
     @property
@@ -165,11 +190,11 @@ class Rows(Generic[R]):
     def versions(self) -> list[int]: ...
     def __len__(self) -> int: ...
     @overload
-    def __getitem__(self, index: int) -> R: ...
+    def __getitem__(self, index: int, /) -> _R: ...
     @overload
-    def __getitem__(self, index: slice) -> list[R]: ...
-    def __iter__(self) -> Iterator[R]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __getitem__(self, index: slice, /) -> list[_R]: ...
+    def __iter__(self) -> Iterator[_R]: ...
+    def __eq__(self, other: object, /) -> bool: ...
 
 @final
 class Event:
@@ -255,26 +280,26 @@ class Report:
     def to_dict(self) -> dict[str, Any]: ...
     def to_json(self) -> str: ...
 
-def verify_export(source: StrPath | bytes | bytearray | IO[bytes], trusted_keys: TrustedKeys) -> Report: ...
-def verify_receipt(receipt: TextInput | Receipt, trusted_keys: TrustedKeys) -> Report: ...
+def verify_export(source: _StrPath | bytes | bytearray | IO[bytes], trusted_keys: _TrustedKeys) -> Report: ...
+def verify_receipt(receipt: _TextInput | Receipt, trusted_keys: _TrustedKeys) -> Report: ...
 def verify_checkpoint(
-    checkpoint: TextInput | Checkpoint, trusted_keys: TrustedKeys, origin: str | None = None
+    checkpoint: _TextInput | Checkpoint, trusted_keys: _TrustedKeys, origin: str | None = None
 ) -> Report: ...
-def verify_note(note: TextInput, trusted_keys: TrustedKeys) -> Report: ...
+def verify_note(note: _TextInput, trusted_keys: _TrustedKeys) -> Report: ...
 def verify_checkpoint_consistency(
-    old: TextInput | Checkpoint,
-    new: TextInput | Checkpoint,
-    proof: Iterable[HashInput] | None,
-    trusted_keys: TrustedKeys,
+    old: _TextInput | Checkpoint,
+    new: _TextInput | Checkpoint,
+    proof: Iterable[_HashInput] | None,
+    trusted_keys: _TrustedKeys,
 ) -> Report: ...
 def verify_inclusion(
-    leaf_hash: HashInput, index: int, size: int, proof: Iterable[HashInput] | None, root: HashInput
+    leaf_hash: _HashInput, index: int, size: int, proof: Iterable[_HashInput] | None, root: _HashInput
 ) -> Report: ...
 def verify_consistency(
     old_size: int,
     new_size: int,
-    old_root: HashInput,
-    new_root: HashInput,
-    proof: Iterable[HashInput] | None,
+    old_root: _HashInput,
+    new_root: _HashInput,
+    proof: Iterable[_HashInput] | None,
 ) -> Report: ...
 def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool: ...
