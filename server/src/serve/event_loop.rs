@@ -433,10 +433,7 @@ impl EventLoop {
                         timeout(codes::HANDSHAKE_TIMEOUT, "the handshake took too long"),
                     );
                 }
-                _ if conn
-                    .frame_started
-                    .is_some_and(|t| over(t, frame_ms)) =>
-                {
+                _ if conn.frame_started.is_some_and(|t| over(t, frame_ms)) => {
                     conn.fail(
                         0,
                         timeout(codes::FRAME_TIMEOUT, "a frame took too long to arrive"),
