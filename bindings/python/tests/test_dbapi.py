@@ -32,10 +32,10 @@ class TestDbapi20Autocommit(dbapi20.DatabaseAPI20Test):
     connect_kw_args = {"tenant": "dbapi20", "autocommit": True}
 
     def test_nextset(self) -> None:
-        raise unittest.SkipTest("no stored procedures or multiple result sets: Cursor.nextset is not provided")
+        raise unittest.SkipTest("test_nextset: no stored procedures or multiple result sets (Cursor.nextset is not provided)")
 
     def test_setoutputsize(self) -> None:
-        raise unittest.SkipTest("setoutputsize does nothing (allowed by PEP 249); the suite leaves this test to drivers")
+        raise unittest.SkipTest("test_setoutputsize: setoutputsize does nothing (allowed by PEP 249); the suite leaves this test to drivers")
 
 
 # The suite's tests that neither read their own uncommitted writes nor need autocommit.
@@ -54,10 +54,11 @@ class TestDbapi20Transactional(TestDbapi20Autocommit):
     connect_kw_args = {"tenant": "dbapi20"}
 
     def setUp(self) -> None:
-        if self._testMethodName not in TRANSACTION_NEUTRAL:
+        name = self._testMethodName
+        if name not in TRANSACTION_NEUTRAL and name not in ("test_nextset", "test_setoutputsize"):
             raise unittest.SkipTest(
-                "reads its own uncommitted writes: VerityDB queues writes until commit()"
-                " (run on autocommit connections in TestDbapi20Autocommit)"
+                f"{name} reads its own uncommitted writes: VerityDB queues writes until commit()"
+                " (it runs on autocommit connections in TestDbapi20Autocommit)"
             )
 
 
