@@ -49,12 +49,34 @@ def verify_bin() -> str:
     return os.environ.get("VERITYDB_VERIFY_BIN") or _cargo_binary("veritydb-verify", "veritydb-verify")
 
 
-class Server:
-    """A real `veritydb serve` on 127.0.0.1, stopped at the end of the session."""
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for `localhost` (openssl): (ca, cert, key) PEM paths."""
+    ca_key, ca, key, csr, cert = (directory / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(ca_key), "-out", str(ca), "-days", "2", "-subj", "/CN=veritydb test CA")
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(key), "-out", str(csr), "-subj", "/CN=localhost")
+    ext = directory / "ext.cnf"
+    ext.write_text("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+        "-out", str(cert), "-days", "2", "-extfile", str(ext))
+    return ca, cert, key
 
-    def __init__(self, binary: str) -> None:
+
+class Server:
+    """A real `veritydb serve` on 127.0.0.1, stopped at the end of the session; with `tls`, on
+    TLS with a certificate for `localhost` signed by a CA made for the test (`self.ca`)."""
+
+    def __init__(self, binary: str, tls: bool = False) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="veritydb-python-server-")
         data = Path(self.dir.name) / "data"
+        tls_args: list[str] = []
+        self.ca: Path | None = None
+        if tls:
+            self.ca, cert, key = make_certificates(Path(self.dir.name))
+            tls_args = ["--tls-cert", str(cert), "--tls-key", str(key)]
         init = subprocess.run(
             [binary, "init", "--data", str(data), "--node-name", "python.test"],
             check=True,
@@ -66,7 +88,7 @@ class Server:
         )
         self.log = open(Path(self.dir.name) / "server.log", "wb")
         self.process = subprocess.Popen(
-            [binary, "serve", "--data", str(data), "--listen", "127.0.0.1:0", "--log-level", "warn"],
+            [binary, "serve", "--data", str(data), "--listen", "127.0.0.1:0", "--log-level", "warn", *tls_args],
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
@@ -75,6 +97,8 @@ class Server:
         first = self.process.stdout.readline().strip()
         assert first.startswith("listening on "), f"unexpected first line {first!r}"
         self.url = first.removeprefix("listening on ")
+        if tls:
+            self.url = "vdbs://localhost:" + self.url.rsplit(":", 1)[1]
 
     def stop(self) -> None:
         self.process.terminate()
@@ -90,6 +114,15 @@ class Server:
 @pytest.fixture(scope="session")
 def server(veritydb_bin: str) -> Iterator[Server]:
     s = Server(veritydb_bin)
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server(veritydb_bin: str) -> Iterator[Server]:
+    s = Server(veritydb_bin, tls=True)
     try:
         yield s
     finally:

@@ -247,3 +247,18 @@ def test_data_survives_reopen(tmp_path: Path) -> None:
         assert db.tenant("a").query("SELECT v FROM x") == [("kept",)]
     with veritydb.open(path) as db, pytest.raises(veritydb.DatabaseInUseError):
         veritydb.open(path)
+
+
+def test_tls_connection(tls_server: object) -> None:
+    url, token, ca = getattr(tls_server, "url"), getattr(tls_server, "token"), getattr(tls_server, "ca")
+    assert url.startswith("vdbs://localhost:")
+    with veritydb.connect(url, token=token, tls=ca) as db:
+        t = db.create_tenant("tls")
+        t.execute("CREATE TABLE x (id INTEGER PRIMARY KEY)")
+        t.execute("INSERT INTO x VALUES (1)")
+        assert t.query("SELECT id FROM x") == [(1,)]
+    # Without the test CA the server's certificate is not trusted.
+    with pytest.raises(veritydb.NetworkError):
+        veritydb.connect(url, token=token, tls=True)
+    with pytest.raises(veritydb.InvalidInputError):
+        veritydb.connect(url.replace("vdbs://", "vdb://"), token=token, tls=ca)
