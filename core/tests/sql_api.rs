@@ -342,3 +342,47 @@ fn readers_see_whole_batches() {
     }
     reader.join().unwrap();
 }
+
+#[test]
+fn timestamps_accept_text_literals_and_parameters() {
+    let (_db, t) = tenant();
+    t.execute("CREATE TABLE ev (at TIMESTAMP PRIMARY KEY, what TEXT)", &[])
+        .unwrap();
+    t.execute("CREATE INDEX ev_what ON ev (what)", &[]).unwrap();
+    t.execute(
+        "INSERT INTO ev VALUES ('2026-01-01T10:00:00Z', 'a'), (TIMESTAMP '2026-01-02 10:00:00', 'b'), (?, 'c')",
+        &["2026-01-03".into()],
+    )
+    .unwrap();
+    let rows = t
+        .query(
+            "SELECT what FROM ev WHERE at >= ? ORDER BY at",
+            &["2026-01-02".into()],
+        )
+        .unwrap();
+    assert_eq!(
+        rows.rows,
+        vec![vec![Value::from("b")], vec![Value::from("c")]]
+    );
+    let rows = t
+        .query(
+            "SELECT at FROM ev WHERE at = ?",
+            &["2026-01-03T00:00:00Z".into()],
+        )
+        .unwrap();
+    assert_eq!(
+        rows.rows,
+        vec![vec![Value::Timestamp(1_767_398_400_000_000)]]
+    );
+    let rows = t
+        .query(
+            "SELECT COUNT(*) FROM ev WHERE at < '2026-01-02T00:00:00+01:00'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Integer(1)]]);
+    let e = t
+        .query("SELECT * FROM ev WHERE at = ?", &["not a time".into()])
+        .unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Invalid);
+}

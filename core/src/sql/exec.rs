@@ -700,6 +700,9 @@ fn exact_key_value(v: &Value, column_type: ColumnType) -> Result<Option<Value>, 
             (i as f64 == *f && f.fract() == 0.0 && f.abs() < 9.2e18).then_some(Value::Integer(i))
         }
         (Value::Real(f), ColumnType::Real) => Some(Value::Real(if *f == 0.0 { 0.0 } else { *f })),
+        (Value::Text(t), ColumnType::Timestamp) if parse_timestamp(t).is_some() => {
+            parse_timestamp(t).map(Value::Timestamp)
+        }
         (v, t) if expr::literal_type(v).is_some_and(|vt| vt.comparable(t)) => Some(v.clone()),
         (v, t) => {
             return Err(expr::EvalError(format!(

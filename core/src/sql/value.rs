@@ -201,6 +201,13 @@ impl Value {
             (Boolean(a), Boolean(b)) => a.cmp(b),
             (Bytes(a), Bytes(b)) => a.cmp(b),
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
+            // A timestamp compared with text reads the text as a timestamp (parameters).
+            (Timestamp(a), Text(t)) if parse_timestamp(t).is_some() => {
+                a.cmp(&parse_timestamp(t).unwrap_or_default())
+            }
+            (Text(t), Timestamp(b)) if parse_timestamp(t).is_some() => {
+                parse_timestamp(t).unwrap_or_default().cmp(b)
+            }
             (a, b) => {
                 return Err(TypeMismatch {
                     left: a.type_name(),
