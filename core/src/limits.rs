@@ -105,6 +105,8 @@ pub const SQL_TABLES_MAX: usize = 4096;
 pub const SQL_NAME_BYTES_MAX: usize = 64;
 /// Rows one write (statement or batch) may change: each is one entry of one atomic batch.
 pub const SQL_ROWS_PER_WRITE_MAX: usize = BATCH_ENTRIES_MAX;
+/// Writes to one tenant committed together by one group commit (one log batch, one fsync).
+pub const SQL_GROUP_WRITES_MAX: usize = 128;
 /// Statements of one batch.
 pub const SQL_BATCH_STATEMENTS_MAX: usize = 10_000;
 /// Rows one query may return (and rows a query may hold to sort): page with LIMIT/OFFSET.

@@ -11,6 +11,7 @@ use super::Failure;
 use super::ast::{Select, Statement as Ast};
 use super::error::{ExecuteError, PrepareError, QueryError};
 use super::exec::{self, Ctx, QueryPlan, ResultColumn};
+use super::group::Request;
 use super::parse::{self, ParseError, Parsed};
 use super::projection::{Expectation, Projection, Snapshot};
 use super::schema::Schema;
@@ -104,11 +105,17 @@ impl Tenant {
             .map_err(Failure::into_execute)
     }
 
-    fn execute_parsed(&self, parsed: &Parsed, params: &[Value]) -> Result<ExecResult, Failure> {
+    fn execute_parsed(
+        &self,
+        parsed: &Arc<Parsed>,
+        params: &[Value],
+    ) -> Result<ExecResult, Failure> {
         check_params(parsed, params)?;
-        let written = self
-            .projection()?
-            .write(self, &[(&parsed.statement, params)], &[])?;
+        let request = Request {
+            statements: vec![(Arc::clone(parsed), params.to_vec())],
+            expectations: Vec::new(),
+        };
+        let written = self.projection()?.write(self, request)?;
         Ok(ExecResult {
             position: written.position,
             rows_affected: written.rows_affected,
@@ -413,16 +420,16 @@ impl Batch {
 
     /// Commits every statement as one atomic batch.
     pub fn commit(self) -> Result<ExecResult, ExecuteError> {
-        let statements: Vec<(&Ast, &[Value])> = self
-            .statements
-            .iter()
-            .map(|(p, params)| (&p.statement, params.as_slice()))
-            .collect();
-        let run = || {
-            self.tenant
-                .projection()?
-                .write(&self.tenant, &statements, &self.expectations)
+        let Batch {
+            tenant,
+            statements,
+            expectations,
+        } = self;
+        let request = Request {
+            statements,
+            expectations,
         };
+        let run = || tenant.projection()?.write(&tenant, request);
         let written = run().map_err(Failure::into_execute)?;
         Ok(ExecResult {
             position: written.position,

@@ -215,7 +215,45 @@ fn corruption(detail: String) -> Corruption {
     Corruption::new("SQL projection", detail)
 }
 
+fn duplicate_io(e: &io::Error) -> io::Error {
+    io::Error::new(e.kind(), e.to_string())
+}
+
 impl Failure {
+    /// The same failure for another writer of a group (I/O errors are not `Clone`).
+    pub(crate) fn duplicate(&self) -> Failure {
+        match self {
+            Failure::Syntax(m) => Failure::Syntax(m.clone()),
+            Failure::Unsupported(m) => Failure::Unsupported(m.clone()),
+            Failure::Invalid(m) => Failure::Invalid(m.clone()),
+            Failure::Constraint(m) => Failure::Constraint(m.clone()),
+            Failure::Conflict(m) => Failure::Conflict(m.clone()),
+            Failure::Limit(m) => Failure::Limit(m.clone()),
+            Failure::OutOfRange(m) => Failure::OutOfRange(m.clone()),
+            Failure::Store(StoreError::Io(e)) => Failure::Store(StoreError::Io(duplicate_io(e))),
+            Failure::Store(StoreError::Corrupt(m)) => {
+                Failure::Store(StoreError::Corrupt(m.clone()))
+            }
+            Failure::Write(e) => Failure::Write(match e {
+                WriteError::Invalid(i) => WriteError::Invalid(i.clone()),
+                WriteError::TooLarge(m) => WriteError::TooLarge(m.clone()),
+                WriteError::LogFull(m) => WriteError::LogFull(m.clone()),
+                WriteError::Io(e) => WriteError::Io(duplicate_io(e)),
+                WriteError::Stopped(m) => WriteError::Stopped(m.clone()),
+                WriteError::TooManyTenants(n) => WriteError::TooManyTenants(*n),
+            }),
+            Failure::Read(e) => Failure::Read(match e {
+                ReadError::Invalid(i) => ReadError::Invalid(i.clone()),
+                ReadError::OutOfRange { requested, size } => ReadError::OutOfRange {
+                    requested: *requested,
+                    size: *size,
+                },
+                ReadError::Io(e) => ReadError::Io(duplicate_io(e)),
+                ReadError::Corrupt(c) => ReadError::Corrupt(c.clone()),
+            }),
+        }
+    }
+
     pub(crate) fn into_query(self) -> QueryError {
         match self {
             Failure::Syntax(m) => QueryError::Prepare(PrepareError::Syntax(m)),

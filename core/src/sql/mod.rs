@@ -24,6 +24,7 @@ mod change;
 mod error;
 mod exec;
 mod expr;
+mod group;
 mod kernel;
 mod parse;
 mod plan;

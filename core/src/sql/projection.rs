@@ -18,9 +18,9 @@ use redb::{Database, Durability, ReadOnlyTable, ReadableDatabase, WriteTransacti
 
 use super::Failure;
 use super::apply::{self, WriteState};
-use super::ast::Statement;
 use super::backend::FileBackend;
 use super::change::Change;
+use super::group::{Queue, Request, Slot};
 use super::kernel::{self, Planned};
 use super::schema::Schema;
 use super::store::{self, Bytes, StoreResult, Tables};
@@ -106,6 +106,8 @@ pub(crate) struct Projection {
     replayed_at_open: u64,
     writer: Mutex<Writer>,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Writes waiting for the group commit.
+    queue: Queue,
 }
 
 impl std::fmt::Debug for Projection {
@@ -124,6 +126,7 @@ pub(crate) struct Expectation {
 }
 
 /// The result of a write: the position of its last entry and the rows it changed.
+#[derive(Debug)]
 pub(crate) struct Written {
     pub(crate) position: u64,
     pub(crate) rows_affected: u64,
@@ -160,6 +163,7 @@ impl Projection {
             replayed_at_open: 0,
             writer: Mutex::new(writer),
             snapshot,
+            queue: Queue::default(),
         };
         projection.catch_up(tenant, tenant.size())?;
         projection.replayed_at_open = lock(&projection.writer).applied - applied;
@@ -256,33 +260,136 @@ impl Projection {
         Ok(())
     }
 
-    /// Plans, appends and applies a write (statements with their parameters, and row-version
-    /// preconditions) atomically.
-    ///
-    /// The plan is made in a transaction at the positions the changes will get if nobody else
-    /// appends to the tenant meanwhile; then that transaction is committed as is. Otherwise
-    /// (another writer's entries came first) it is aborted and the changes are applied again
-    /// at their real positions.
-    pub(crate) fn write(
-        &self,
-        tenant: &Tenant,
-        statements: &[(&Statement, &[Value])],
-        expectations: &[Expectation],
-    ) -> Result<Written, Failure> {
+    /// Commits a write through the tenant's group commit (`group.rs`): it is planned on top
+    /// of the writes queued before it and appended with them as one atomic batch.
+    pub(crate) fn write(&self, tenant: &Tenant, request: Request) -> Result<Written, Failure> {
+        self.queue.submit(request, |group| self.lead(tenant, group))
+    }
+
+    /// Commits a group of queued writes, in as few log batches as the limits allow; finishes
+    /// every slot.
+    fn lead(&self, tenant: &Tenant, group: &[Arc<Slot>]) {
         let mut w = lock(&self.writer);
-        self.catch_up_locked(&mut w, tenant, tenant.size())?;
-        let predicted = w.applied;
-        let mut txn = self.db.begin_write()?;
-        let (planned, schema) = plan(&txn, &w, statements, expectations)?;
-        if planned.changes.is_empty() {
-            txn.abort()?;
-            return Ok(Written {
-                position: w.applied.saturating_sub(1),
-                rows_affected: planned.rows_affected,
-            });
+        let mut rest = group;
+        while !rest.is_empty() {
+            let taken = self.commit_prefix(&mut w, tenant, rest);
+            rest = &rest[taken..];
         }
-        let entries: Vec<_> = planned
-            .changes
+    }
+
+    /// Plans a prefix of `slots` (each write on top of the ones before it; a refused write is
+    /// finished with its error and left out), appends the prefix's changes as one batch, applies
+    /// them and finishes the prefix's slots; returns the prefix length.
+    fn commit_prefix(&self, w: &mut Writer, tenant: &Tenant, slots: &[Arc<Slot>]) -> usize {
+        if let Err(f) = self.catch_up_locked(w, tenant, tenant.size()) {
+            slots.iter().for_each(|s| s.finish(Err(f.duplicate())));
+            return slots.len();
+        }
+        let mut take = slots.len();
+        loop {
+            match self.plan_group(w, &slots[..take]) {
+                Err(f) => {
+                    slots[..take]
+                        .iter()
+                        .for_each(|s| s.finish(Err(f.duplicate())));
+                    return take;
+                }
+                Ok(Planning::Refused) => {}
+                Ok(Planning::Split(at)) => take = at,
+                Ok(Planning::Ready(txn, plans, schema)) => {
+                    self.commit_planned(w, tenant, *txn, &plans, schema, slots);
+                    return take;
+                }
+            }
+        }
+    }
+
+    /// Plans the unfinished writes of `slots` in one transaction, at the positions they will
+    /// get if nobody else appends to the tenant first.
+    fn plan_group(&self, w: &Writer, slots: &[Arc<Slot>]) -> Result<Planning, Failure> {
+        let txn = self.db.begin_write()?;
+        let mut plans = Vec::new();
+        let mut state = open_state(&txn, (*w.schema).clone())?;
+        let mut next_position = w.applied;
+        let mut total = 0;
+        for (i, slot) in slots.iter().enumerate() {
+            if slot.is_finished() {
+                continue;
+            }
+            let mut planned = Planned::default();
+            if let Err(f) =
+                plan_request(&mut state, &slot.request, &mut next_position, &mut planned)
+            {
+                slot.finish(Err(f));
+                drop(state);
+                txn.abort()?;
+                return Ok(Planning::Refused);
+            }
+            if total + planned.changes.len() > limits::SQL_ROWS_PER_WRITE_MAX && !plans.is_empty() {
+                drop(state);
+                txn.abort()?;
+                return Ok(Planning::Split(i));
+            }
+            total += planned.changes.len();
+            plans.push((i, planned));
+        }
+        let schema = std::mem::take(&mut state.schema);
+        drop(state);
+        Ok(Planning::Ready(Box::new(txn), plans, schema))
+    }
+
+    /// Appends and applies planned writes and finishes their slots.
+    fn commit_planned(
+        &self,
+        w: &mut Writer,
+        tenant: &Tenant,
+        txn: WriteTransaction,
+        plans: &[(usize, Planned)],
+        schema: Schema,
+        slots: &[Arc<Slot>],
+    ) {
+        let changes: Vec<&Planned> = plans.iter().map(|(_, p)| p).collect();
+        let before = w.applied.saturating_sub(1);
+        let outcome = match changes.iter().all(|p| p.changes.is_empty()) {
+            true => txn.abort().map(|()| before..before).map_err(Failure::from),
+            false => self.append_and_apply(w, tenant, txn, &changes, schema),
+        };
+        let range = match outcome {
+            Ok(range) => range,
+            Err(f) => {
+                plans
+                    .iter()
+                    .for_each(|(i, _)| slots[*i].finish(Err(f.duplicate())));
+                return;
+            }
+        };
+        let (mut next, mut last) = (range.start, before);
+        for (i, planned) in plans {
+            let n = planned.changes.len() as u64;
+            if n > 0 {
+                last = next + n - 1;
+                next += n;
+            }
+            slots[*i].finish(Ok(Written {
+                position: last,
+                rows_affected: planned.rows_affected,
+            }));
+        }
+    }
+
+    /// Appends the planned changes as one batch; commits the planning transaction if the batch
+    /// got the predicted positions, else applies the changes again at the real ones.
+    fn append_and_apply(
+        &self,
+        w: &mut Writer,
+        tenant: &Tenant,
+        mut txn: WriteTransaction,
+        plans: &[&Planned],
+        schema: Schema,
+    ) -> Result<std::ops::Range<u64>, Failure> {
+        let predicted = w.applied;
+        let changes: Vec<_> = plans.iter().flat_map(|p| p.changes.iter()).collect();
+        let entries: Vec<_> = changes
             .iter()
             .map(|(change, table)| change.to_entry(table.as_deref()))
             .collect();
@@ -293,10 +400,10 @@ impl Projection {
         } else {
             // Entries appended by another writer of this tenant came first.
             txn.abort()?;
-            self.catch_up_locked(&mut w, tenant, range.start)?;
+            self.catch_up_locked(w, tenant, range.start)?;
             txn = self.db.begin_write()?;
             let mut state = open_state(&txn, (*w.schema).clone())?;
-            for ((change, _), position) in planned.changes.iter().zip(range.clone()) {
+            for ((change, _), position) in changes.iter().copied().zip(range.clone()) {
                 let applied = apply::apply(&mut state, change, position)?;
                 w.ignored += u64::from(applied.is_err());
             }
@@ -306,16 +413,13 @@ impl Projection {
             timestamp_us.to_be_bytes().as_slice(),
             range.end.to_be_bytes().as_slice(),
         )?;
-        self.finish(&mut txn, &mut w, range.end, chain, range.end - range.start)?;
+        self.finish(&mut txn, w, range.end, chain, range.end - range.start)?;
         txn.commit()?;
         w.applied = range.end;
         w.chain = chain;
-        keep_schema(&mut w, schema);
-        self.publish(&w)?;
-        Ok(Written {
-            position: range.end - 1,
-            rows_affected: planned.rows_affected,
-        })
+        keep_schema(w, schema);
+        self.publish(w)?;
+        Ok(range)
     }
 
     /// Empties the store and replays the whole log.
@@ -389,28 +493,28 @@ fn keep_schema(w: &mut Writer, schema: Schema) {
     }
 }
 
-/// Plans the statements in `txn` at the positions after `w.applied`; returns the changes and
-/// the schema after them.
-fn plan(
-    txn: &WriteTransaction,
-    w: &Writer,
-    statements: &[(&Statement, &[Value])],
-    expectations: &[Expectation],
-) -> Result<(Planned, Schema), Failure> {
-    let mut planned = Planned::default();
-    let mut state = open_state(txn, (*w.schema).clone())?;
-    check_expectations(&state, expectations)?;
-    let mut next_position = w.applied;
-    for (statement, params) in statements {
-        kernel::plan_write(
-            &mut state,
-            statement,
-            params,
-            &mut next_position,
-            &mut planned,
-        )?;
+/// How planning a group ended.
+enum Planning {
+    /// A write was refused (its slot is finished): plan the others again.
+    Refused,
+    /// The writes from this index on do not fit in one batch: plan the ones before.
+    Split(usize),
+    /// Planned: the transaction, each write's changes (by slot index), the schema after them.
+    Ready(Box<WriteTransaction>, Vec<(usize, Planned)>, Schema),
+}
+
+/// Plans one write: its preconditions, then its statements in order.
+fn plan_request(
+    state: &mut WriteState<'_>,
+    request: &Request,
+    next_position: &mut u64,
+    planned: &mut Planned,
+) -> Result<(), Failure> {
+    check_expectations(state, &request.expectations)?;
+    for (parsed, params) in &request.statements {
+        kernel::plan_write(state, &parsed.statement, params, next_position, planned)?;
     }
-    Ok((planned, std::mem::take(&mut state.schema)))
+    Ok(())
 }
 
 /// The timestamp and chain hash of the entry before `end` (the last of a batch just written).
