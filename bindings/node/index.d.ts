@@ -313,9 +313,15 @@ export declare class Database {
   /**
    * A handle on tenant `name` (1 to 64 of `a-z 0-9 . _ -`). An embedded database creates
    * the tenant if it does not exist; on a server, the tenant must exist (an administrator
-   * creates it with `veritydb tenant create`) and the token must allow it.
+   * creates it with `createTenant` or `veritydb tenant create`) and the token must allow it.
    */
   tenant(name: string): Promise<Tenant>
+  /**
+   * Creates tenant `name` and resolves to it. An embedded database's `tenant()` creates
+   * too; on a server, creating a tenant is for node administrators (a tenant that exists
+   * already rejects with `VERITYDB_INVALID`) and `tenant()` only names one.
+   */
+  createTenant(name: string): Promise<Tenant>
   /** The names of all tenants, in creation order (on a server: node administrators only). */
   tenants(): Promise<string[]>
   /**

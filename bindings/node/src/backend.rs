@@ -31,6 +31,17 @@ impl Backend {
         })
     }
 
+    /// Creates tenant `name` (on a server: node administrators only) and returns a handle.
+    pub(crate) fn create_tenant(&self, name: &str) -> Result<TenantBackend> {
+        Ok(match self {
+            Backend::Embedded(db) => TenantBackend::Embedded(db.tenant(name)?),
+            Backend::Remote(client) => {
+                client.create_tenant(name)?;
+                TenantBackend::Remote(client.tenant(name)?)
+            }
+        })
+    }
+
     pub(crate) fn tenants(&self) -> Result<Vec<String>> {
         Ok(match self {
             Backend::Embedded(db) => db.tenants(),

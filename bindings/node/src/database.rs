@@ -162,14 +162,30 @@ impl Database {
 
     /// A handle on tenant `name` (1 to 64 of `a-z 0-9 . _ -`). An embedded database creates
     /// the tenant if it does not exist; on a server, the tenant must exist (an administrator
-    /// creates it with `veritydb tenant create`) and the token must allow it.
+    /// creates it with `createTenant` or `veritydb tenant create`) and the token must allow it.
     #[napi(ts_args_type = "name: string", ts_return_type = "Promise<Tenant>")]
     pub fn tenant(&self, name: Unknown<'_>) -> AsyncTask<Job<Tenant>> {
         let session = Arc::clone(&self.session);
         Job::after(
             convert::string(&name, "name"),
             move |name| {
-                session.open_tenant(&name)?;
+                session.open_tenant(&name, false)?;
+                Ok(Tenant { session, name })
+            },
+            Job::plain,
+        )
+    }
+
+    /// Creates tenant `name` and resolves to it. An embedded database's `tenant()` creates
+    /// too; on a server, creating a tenant is for node administrators (a tenant that exists
+    /// already rejects with `VERITYDB_INVALID`) and `tenant()` only names one.
+    #[napi(ts_args_type = "name: string", ts_return_type = "Promise<Tenant>")]
+    pub fn create_tenant(&self, name: Unknown<'_>) -> AsyncTask<Job<Tenant>> {
+        let session = Arc::clone(&self.session);
+        Job::after(
+            convert::string(&name, "name"),
+            move |name| {
+                session.open_tenant(&name, true)?;
                 Ok(Tenant { session, name })
             },
             Job::plain,

@@ -36,6 +36,17 @@ struct Open {
     statements: Mutex<HashMap<u64, Arc<StatementBackend>>>,
 }
 
+impl Open {
+    /// The handle of tenant `name` (kept by `open_tenant`; made again if it is not kept).
+    fn tenant(&self, name: &str) -> Result<TenantBackend> {
+        let kept = lock(&self.tenants).get(name).cloned();
+        match kept {
+            Some(tenant) => Ok(tenant),
+            None => self.backend.tenant(name),
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -66,14 +77,17 @@ impl Session {
         self.with_open(|open| f(&open.backend))
     }
 
-    /// Makes a handle on tenant `name` (creating the tenant of an embedded database) and keeps
-    /// it for [`Session::with_tenant`].
-    pub(crate) fn open_tenant(&self, name: &str) -> Result<()> {
+    /// Makes a handle on tenant `name` (creating the tenant of an embedded database, or of a
+    /// server with `create`) and keeps it for [`Session::with_tenant`].
+    pub(crate) fn open_tenant(&self, name: &str, create: bool) -> Result<()> {
         self.with_open(|open| {
-            if lock(&open.tenants).contains_key(name) {
+            if !create && lock(&open.tenants).contains_key(name) {
                 return Ok(());
             }
-            let tenant = open.backend.tenant(name)?;
+            let tenant = match create {
+                true => open.backend.create_tenant(name)?,
+                false => open.backend.tenant(name)?,
+            };
             lock(&open.tenants).insert(name.to_owned(), tenant);
             Ok(())
         })
@@ -85,26 +99,14 @@ impl Session {
         name: &str,
         f: impl FnOnce(&TenantBackend) -> Result<T>,
     ) -> Result<T> {
-        self.with_open(|open| {
-            let tenant = lock(&open.tenants).get(name).cloned();
-            let tenant = match tenant {
-                Some(tenant) => tenant,
-                None => open.backend.tenant(name)?,
-            };
-            f(&tenant)
-        })
+        self.with_open(|open| f(&open.tenant(name)?))
     }
 
     /// Prepares `sql` on tenant `name`; returns the statement's id and its parameter count
     /// and kind.
     pub(crate) fn prepare(&self, name: &str, sql: &str) -> Result<(u64, usize, bool)> {
         self.with_open(|open| {
-            let tenant = lock(&open.tenants).get(name).cloned();
-            let tenant = match tenant {
-                Some(tenant) => tenant,
-                None => open.backend.tenant(name)?,
-            };
-            let statement = tenant.prepare(sql)?;
+            let statement = open.tenant(name)?.prepare(sql)?;
             let shape = (statement.param_count(), statement.is_query());
             let id = self.next_statement_id.fetch_add(1, Ordering::Relaxed);
             lock(&open.statements).insert(id, Arc::new(statement));
@@ -146,12 +148,7 @@ impl Session {
                     .filter_map(|id| all.get(id).map(|s| (*id, Arc::clone(s))))
                     .collect()
             };
-            let tenant = lock(&open.tenants).get(name).cloned();
-            let tenant = match tenant {
-                Some(tenant) => tenant,
-                None => open.backend.tenant(name)?,
-            };
-            f(&tenant, &statements)
+            f(&open.tenant(name)?, &statements)
         })
     }
 
