@@ -366,7 +366,7 @@ impl Tenant {
 
     /// The number of durable entries.
     pub fn size(&self) -> u64 {
-        self.view().size
+        self.log().durable_size(self.id)
     }
 
     /// Appends a JSON event to a named stream; returns its position once durable.

@@ -590,6 +590,11 @@ impl Log {
         self.write_state(&state, &files)
     }
 
+    /// The tenant's durable size, without copying anything else.
+    pub(crate) fn durable_size(&self, id: u32) -> u64 {
+        self.lock().tenant(id).durable_size
+    }
+
     /// A reader's view of a tenant: its files and durable size.
     pub(crate) fn view(&self, id: u32) -> TenantView {
         let mut g = self.lock();
