@@ -83,6 +83,8 @@ pub struct ExportStream {
     summary: Arc<Mutex<Option<veritydb::ExportSummary>>>,
     /// Set by `cancel()` or when the object is collected: the exporter stops.
     cancelled: Arc<AtomicBool>,
+    /// The database: its closing also stops the exporter.
+    session: Arc<Session>,
 }
 
 impl Drop for ExportStream {
@@ -102,6 +104,7 @@ impl ExportStream {
         let done = sender.clone();
         let cancelled = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&cancelled);
+        let exporting = Arc::clone(&session);
         let spawned = std::thread::Builder::new()
             .name("veritydb-export".into())
             .spawn(move || {
@@ -109,8 +112,9 @@ impl ExportStream {
                     sender,
                     pending: Vec::with_capacity(CHUNK_BYTES),
                     cancelled: stop,
+                    session: Arc::clone(&exporting),
                 };
-                let result = session.with_tenant(&name, |t| t.export(&mut out, &options));
+                let result = exporting.with_tenant(&name, |t| t.export(&mut out, &options));
                 // The reader may be gone: then nobody wants the outcome.
                 let _ = out.offer(Piece::Done(result));
             });
@@ -125,6 +129,7 @@ impl ExportStream {
             receiver: Arc::new(Mutex::new(Some(receiver))),
             summary: Arc::new(Mutex::new(None)),
             cancelled,
+            session,
         }
     }
 }
@@ -138,6 +143,7 @@ impl ExportStream {
         let receiver = Arc::clone(&self.receiver);
         let summary = Arc::clone(&self.summary);
         let cancelled = Arc::clone(&self.cancelled);
+        let session = Arc::clone(&self.session);
         Job::spawn(
             move || {
                 let mut receiver = receiver.lock().unwrap_or_else(PoisonError::into_inner);
@@ -145,16 +151,18 @@ impl ExportStream {
                     return Ok(None);
                 };
                 let piece = channel.recv().unwrap_or_else(|_| {
-                    // The exporter stops without a result only when the stream was cancelled.
-                    Piece::Done(match cancelled.load(Ordering::Relaxed) {
-                        true => Err(BindingError::closed(
-                            "this export stream (it was cancelled)",
-                        )),
-                        false => Err(BindingError::new(
+                    // The exporter stops without a result only when the stream was cancelled
+                    // or the database closed.
+                    Piece::Done(Err(if cancelled.load(Ordering::Relaxed) {
+                        BindingError::closed("this export stream (it was cancelled)")
+                    } else if session.is_closing() {
+                        BindingError::closed("the database (during the export)")
+                    } else {
+                        BindingError::new(
                             ErrorCode::Internal,
                             "the export thread ended without a result",
-                        )),
-                    })
+                        )
+                    }))
                 });
                 match piece {
                     Piece::Chunk(bytes) => Ok(Some(bytes)),
@@ -205,10 +213,13 @@ struct ChannelWriter {
     sender: SyncSender<Piece>,
     pending: Vec<u8>,
     cancelled: Arc<AtomicBool>,
+    /// A database closing while JS does not read would otherwise wait for this export.
+    session: Arc<Session>,
 }
 
 impl ChannelWriter {
-    /// Sends `piece`, waiting while the channel is full, unless the stream is cancelled.
+    /// Sends `piece`, waiting while the channel is full, unless the stream is cancelled or
+    /// the database is closing.
     fn offer(&self, mut piece: Piece) -> std::io::Result<()> {
         let gone = || {
             std::io::Error::new(
@@ -219,6 +230,12 @@ impl ChannelWriter {
         loop {
             if self.cancelled.load(Ordering::Relaxed) {
                 return Err(gone());
+            }
+            if self.session.is_closing() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "the database was closed during the export",
+                ));
             }
             match self.sender.try_send(piece) {
                 Ok(()) => return Ok(()),

@@ -16,7 +16,7 @@
 //!   only `try_read`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use crate::backend::{Backend, StatementBackend, TenantBackend};
@@ -28,6 +28,9 @@ type Result<T> = std::result::Result<T, BindingError>;
 pub(crate) struct Session {
     state: RwLock<Option<Open>>,
     next_statement_id: AtomicU64,
+    /// Set when `close()` starts: work that waits on JS (a stream export) stops instead of
+    /// holding `close()` up.
+    closing: AtomicBool,
 }
 
 struct Open {
@@ -60,6 +63,7 @@ impl Session {
                 statements: Mutex::new(HashMap::new()),
             })),
             next_statement_id: AtomicU64::new(1),
+            closing: AtomicBool::new(false),
         })
     }
 
@@ -165,6 +169,7 @@ impl Session {
     /// Closes the database: waits for running calls, then drops every core handle.
     /// Closing twice does nothing.
     pub(crate) fn close(&self) {
+        self.closing.store(true, Ordering::Relaxed);
         let open = self
             .state
             .write()
@@ -181,6 +186,11 @@ impl Session {
             drop(tenants);
             drop(backend);
         }
+    }
+
+    /// Whether `close()` has started.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
     }
 
     /// Whether `close()` has run.

@@ -318,7 +318,22 @@ for (const backend of backends) {
         const statement = await t.prepare('SELECT id FROM x');
         const tx = t.newBatch();
         tx.execute('INSERT INTO x VALUES (1)');
+        // An export stream nobody reads must not hold close() up.
+        const big = await other.tenant();
+        await big.execute('CREATE TABLE y (id INTEGER PRIMARY KEY, v TEXT)');
+        await big.batch((b) => {
+          for (let i = 0; i < 3000; i++) b.execute('INSERT INTO y VALUES (?, ?)', [i, 'v'.repeat(1000)]);
+        });
+        const abandoned = big.exportStream();
+        assert.ok((await abandoned.read()).length > 0);
         await Promise.all([other.db.close(), other.db.close()]);
+        let ended = 'complete';
+        try {
+          while ((await abandoned.read()) !== null);
+        } catch (error) {
+          ended = error.code;
+        }
+        assert.ok(['VERITYDB_IO', 'VERITYDB_CLOSED'].includes(ended), `the abandoned export ended: ${ended}`);
         assert.equal(other.db.closed, true);
         for (const [what, call] of [
           ['tenant', () => other.db.tenant(t.name)],
