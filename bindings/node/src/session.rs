@@ -12,8 +12,8 @@
 //!   clones before releasing it; `close()` takes the write side, so it waits for running calls
 //!   and then drops the last handles (core flushes and saves its state on that drop);
 //! - once closed, every call fails with `VERITYDB_CLOSED`;
-//! - the JS thread never waits on `state`: calls run on libuv's thread pool, and finalizers
-//!   only `try_read`.
+//! - the JS thread never waits on `state` nor on the disk: calls run on libuv's thread pool,
+//!   finalizers only `try_read`, and a session collected unclosed is released on a thread.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +37,22 @@ struct Open {
     backend: Backend,
     tenants: Mutex<HashMap<String, TenantBackend>>,
     statements: Mutex<HashMap<u64, Arc<StatementBackend>>>,
+}
+
+/// A database nobody closed is released when its last JS object is garbage-collected, on the JS
+/// thread: its handles are dropped on a thread of their own, since dropping the last one saves
+/// the database's state to disk.
+impl Drop for Session {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(open) = state.take() {
+            let release = std::thread::Builder::new()
+                .name("veritydb-release".into())
+                .spawn(move || drop(open));
+            // Without a thread, the handles drop here (the spawn error dropped the closure).
+            let _ = release;
+        }
+    }
 }
 
 impl Open {

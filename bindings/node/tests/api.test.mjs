@@ -383,6 +383,20 @@ test('an embedded database reopens after close(), with its data', async () => {
   }
 });
 
+test('a database nobody closed is released when it is garbage-collected', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { tempDir } = await import('./support.mjs');
+  const { dir, cleanup } = tempDir();
+  try {
+    const script = new URL('./fixtures/forgotten.mjs', import.meta.url);
+    const result = spawnSync(process.execPath, ['--expose-gc', script.pathname, dir], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^reopened after \d+ collections: 42\n$/);
+  } finally {
+    cleanup();
+  }
+});
+
 test('Symbol.asyncDispose closes the database', async () => {
   const { open } = await import('veritydb');
   const db = await open(':memory:');
