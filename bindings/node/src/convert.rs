@@ -66,9 +66,19 @@ fn array<'env>(value: &Unknown<'env>, what: &str) -> Result<Array<'env>> {
     unsafe { value.cast::<Array<'env>>() }.map_err(|_| invalid(what, "an array"))
 }
 
-/// The items of an array argument.
-fn items<'env>(value: &Unknown<'env>, what: &str) -> Result<Vec<Unknown<'env>>> {
+/// The items of an array argument of at most `max` items (a named limit: longer arrays are
+/// refused before their items are read).
+fn items<'env>(value: &Unknown<'env>, what: &str, max: usize) -> Result<Vec<Unknown<'env>>> {
     let array = array(value, what)?;
+    if array.len() as usize > max {
+        return Err(BindingError::new(
+            crate::errors::ErrorCode::Limit,
+            format!(
+                "{what} holds {} items, more than the limit of {max}",
+                array.len()
+            ),
+        ));
+    }
     (0..array.len())
         .map(|index| {
             array
@@ -78,12 +88,13 @@ fn items<'env>(value: &Unknown<'env>, what: &str) -> Result<Vec<Unknown<'env>>> 
         .collect()
 }
 
-/// An array of strings; `undefined` and `null` are the empty list.
+/// An array of field names (at most `entry_fields_max`); `undefined` and `null` are the
+/// empty list.
 pub(crate) fn string_list(value: &Unknown<'_>, what: &str) -> Result<Vec<String>> {
     if is_absent(value) {
         return Ok(Vec::new());
     }
-    items(value, what)?
+    items(value, what, veritydb::limits::ENTRY_FIELDS_MAX)?
         .iter()
         .enumerate()
         .map(|(index, item)| string(item, &format!("{what}[{index}]")))
@@ -158,12 +169,13 @@ pub(crate) fn optional_unsigned(value: Option<&Unknown<'_>>, what: &str) -> Resu
     }
 }
 
-/// SQL parameters: an array of values; `undefined` and `null` are none.
+/// SQL parameters: an array of at most `sql_params_max` values; `undefined` and `null` are
+/// none.
 pub(crate) fn params(value: &Unknown<'_>) -> Result<Vec<Value>> {
     if is_absent(value) {
         return Ok(Vec::new());
     }
-    items(value, "params")?
+    items(value, "params", veritydb::limits::SQL_PARAMS_MAX)?
         .iter()
         .enumerate()
         .map(|(index, item)| sql_value(item, &format!("params[{index}]")))
@@ -479,7 +491,8 @@ pub(crate) fn proof(value: &Unknown<'_>, what: &str) -> Result<Vec<Vec<u8>>> {
             "an array of hashes (base64 strings or Uint8Arrays)",
         ));
     }
-    items(value, what)?
+    // As long as given: the verifier judges a proof's length (as the CLI does).
+    items(value, what, usize::MAX)?
         .iter()
         .enumerate()
         .map(|(index, item)| hash(item, &format!("{what}[{index}]")))

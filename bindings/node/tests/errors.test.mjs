@@ -104,6 +104,8 @@ for (const backend of backends) {
       await rejectsWith(assert, t.query('INSERT INTO p VALUES (9, ?, NULL)', ['x']), 'VERITYDB_INVALID');
       await rejectsWith(assert, t.execute('SELECT id FROM p'), 'VERITYDB_INVALID');
       await rejectsWith(assert, t.query(`SELECT id FROM p WHERE id IN (${'1,'.repeat(20000)}1)`), documented('VERITYDB_LIMIT'));
+      await rejectsWith(assert, t.query('SELECT id FROM p WHERE id = ?', new Array(5000).fill(1)), 'VERITYDB_LIMIT');
+      await rejectsWith(assert, t.receipt(0, { disclose: new Array(2000).fill('x') }), 'VERITYDB_LIMIT');
       assert.deepEqual((await t.query('SELECT name FROM p')).rows, [{ name: 'Ada' }]);
     });
 
