@@ -379,7 +379,8 @@ pub(crate) fn date<'env>(env: &'env Env, us: i64) -> Result<Unknown<'env>> {
     Ok(env.create_date(us.div_euclid(1000) as f64)?.to_unknown())
 }
 
-/// `{ columns, rows, versions }` of a query.
+/// `{ columns, rows, versions }` of a query. Indices fit a `u32`: a result holds at most
+/// `sql_result_rows_max` rows of at most `sql_columns_max` columns.
 pub(crate) fn rows_to_js<'env>(env: &'env Env, rows: Rows, mode: RowMode) -> Result<Unknown<'env>> {
     let Rows {
         columns,

@@ -344,6 +344,7 @@ fn export_options(value: &Unknown<'_>) -> Result<ExportOptions, BindingError> {
     })
 }
 
+/// The events as an array (at most `read_events_max` of them: indices fit a `u32`).
 fn events_to_js<'env>(
     env: &'env Env,
     events: Vec<veritydb::Event>,

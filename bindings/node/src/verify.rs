@@ -380,6 +380,7 @@ pub fn parse_trusted_keys<'env>(
     let run = || -> Result<Unknown<'env>, BindingError> {
         let keys = convert::trusted_keys(&trusted_keys)?;
         let mut list = env.create_array(u32::try_from(keys.len()).unwrap_or(u32::MAX))?;
+        // At most `trusted_keys_max` keys: indices fit a `u32`.
         for (index, key) in keys.keys().iter().enumerate() {
             let mut object = napi::bindgen_prelude::Object::new(env)?;
             object.set("name", key.name())?;
