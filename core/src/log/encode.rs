@@ -45,32 +45,36 @@ pub(crate) struct BatchContext<'a> {
 impl EncodedBatch {
     /// Chains the batch after `chain` and extends `range` with its leaves: fills in every
     /// frame's chain value and CRC, and collects the tree nodes the leaves complete. The
-    /// chain and the tree are two independent sequential computations, run side by side.
+    /// chain and the tree are two independent sequential computations, run side by side for
+    /// large batches (for a few entries, handing one to another thread costs more than it saves).
     pub(crate) fn seal(&mut self, chain: Hash, range: &CompactRange) -> SealedTail {
         let EncodedBatch { bytes, entries, .. } = self;
-        let (chain, (range, nodes)) = rayon::join(
-            || {
-                let mut chain = chain;
-                for e in entries.iter() {
-                    chain = entry::chain_hash(&chain, &e.leaf);
-                    let frame = &mut bytes[e.offset..e.offset + e.len];
-                    frame[e.len - 32..].copy_from_slice(&chain);
-                    let body_len =
-                        u32::try_from(e.len - FRAME_PREFIX_BYTES).expect("frames are bounded");
-                    let crc = frame::frame_crc(body_len, &frame[FRAME_PREFIX_BYTES..]);
-                    frame[4..8].copy_from_slice(&crc.to_be_bytes());
-                }
-                chain
-            },
-            || {
-                let mut range = range.clone();
-                let mut nodes = Vec::with_capacity(entries.len() * 64);
-                for e in entries.iter() {
-                    range.append(e.leaf, |node| nodes.extend_from_slice(node));
-                }
-                (range, nodes)
-            },
-        );
+        let mut chain_part = || {
+            let mut chain = chain;
+            for e in entries.iter() {
+                chain = entry::chain_hash(&chain, &e.leaf);
+                let frame = &mut bytes[e.offset..e.offset + e.len];
+                frame[e.len - 32..].copy_from_slice(&chain);
+                let body_len =
+                    u32::try_from(e.len - FRAME_PREFIX_BYTES).expect("frames are bounded");
+                let crc = frame::frame_crc(body_len, &frame[FRAME_PREFIX_BYTES..]);
+                frame[4..8].copy_from_slice(&crc.to_be_bytes());
+            }
+            chain
+        };
+        let tree_part = || {
+            let mut range = range.clone();
+            let mut nodes = Vec::with_capacity(entries.len() * 64);
+            for e in entries.iter() {
+                range.append(e.leaf, |node| nodes.extend_from_slice(node));
+            }
+            (range, nodes)
+        };
+        let (chain, (range, nodes)) = if entries.len() >= PARALLEL_ENCODE_ENTRIES_MIN {
+            rayon::join(chain_part, tree_part)
+        } else {
+            (chain_part(), tree_part())
+        };
         SealedTail {
             entries: entries.len() as u64,
             range,

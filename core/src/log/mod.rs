@@ -110,6 +110,8 @@ pub(crate) struct Log {
 /// Buffers kept for reuse, and the smallest worth keeping.
 const BUFFERS_KEPT_MAX: usize = 8;
 const BUFFER_KEPT_BYTES_MIN: usize = 64 * 1024;
+/// Derived bytes of a flush from which they are written on another core during the fsync.
+const PARALLEL_DERIVED_BYTES_MIN: usize = 16 * 1024;
 
 struct Shared {
     segment_bytes_max: u64,
@@ -484,13 +486,16 @@ impl Log {
             file.write_all_at(&chunk.bytes, chunk.offset)?;
             unsynced = Some(file);
         }
-        // The derived tree and index bytes need no fsync: write them on another core while
-        // the segment's fsync is in flight.
-        let (synced, derived) = rayon::join(
-            || unsynced.map_or(Ok(()), |file| file.sync()),
-            || flush.derived.apply(),
-        );
-        synced.and(derived)
+        // The derived tree and index bytes need no fsync: when there are many, write them on
+        // another core while the segment's fsync is in flight. A few are written first: handing
+        // them to another thread would cost more than writing them.
+        let sync = || unsynced.map_or(Ok(()), |file| file.sync());
+        if flush.derived.len() >= PARALLEL_DERIVED_BYTES_MIN {
+            let (synced, derived) = rayon::join(sync, || flush.derived.apply());
+            synced.and(derived)
+        } else {
+            flush.derived.apply().and_then(|()| sync())
+        }
     }
 
     /// Closes the current segment at `previous_end` and opens segment `id`: the prepared one

@@ -163,6 +163,11 @@ pub(crate) struct DerivedWrites {
 }
 
 impl DerivedWrites {
+    /// Bytes to write.
+    pub(crate) fn len(&self) -> usize {
+        self.writes.iter().map(|(_, _, bytes)| bytes.len()).sum()
+    }
+
     pub(crate) fn apply(&self) -> io::Result<()> {
         for (file, offset, bytes) in &self.writes {
             file.write_all_at(bytes, *offset)?;

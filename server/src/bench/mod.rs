@@ -55,6 +55,9 @@ pub(crate) struct AppendArgs {
     /// Prepare the next segment in the background (Options::preallocate_segments).
     #[arg(long)]
     preallocate: bool,
+    /// Segment size in MiB (Options::segment_bytes_max; default the largest, 256).
+    #[arg(long, default_value_t = 256)]
+    segment_mib: u64,
     /// Run VerityDB at 10^4, 10^5, 10^6 and 10^7 entries, each in a fresh process, and report
     /// CPU per entry and peak memory for each.
     #[arg(long)]
@@ -197,7 +200,9 @@ fn measure(args: &AppendArgs, body: impl FnOnce() -> Result<(), String>) -> Resu
 }
 
 fn append_veritydb(dir: &Path, args: &AppendArgs, events: &[String]) -> Result<(), String> {
-    let options = veritydb::Options::default().preallocate_segments(args.preallocate);
+    let options = veritydb::Options::default()
+        .preallocate_segments(args.preallocate)
+        .segment_bytes_max(args.segment_mib.saturating_mul(1024 * 1024));
     let db = veritydb::Db::open_with(dir, options).map_err(|e| e.to_string())?;
     let tenant = db.tenant("bench").map_err(|e| e.to_string())?;
     let mut left = args.entries;
@@ -326,7 +331,12 @@ fn scaling(args: &AppendArgs) -> Result<(), String> {
             &args.batch.to_string(),
             "--payload-bytes",
             &args.payload_bytes.to_string(),
+            "--segment-mib",
+            &args.segment_mib.to_string(),
         ]);
+        if args.preallocate {
+            command.arg("--preallocate");
+        }
         if let Some(dir) = &args.dir {
             command.arg("--dir").arg(dir);
         }

@@ -6,7 +6,8 @@
 //!   one tenant, SQL inserts with one tenant per client, and single-event appends to one
 //!   tenant. The target is `C_eff × (1 / fsync latency)` rows/s with `C_eff >= 40`: only group
 //!   commit (one fsync for many writers) gets there. PostgreSQL runs the same single-row
-//!   inserts with pgbench (`-c C`, synchronous_commit on).
+//!   inserts with pgbench (`-c C`, synchronous_commit on). A first run sends pings instead of
+//!   writes: the most round trips per second C blocking clients get from this machine at all.
 //! - point queries: one connection, a prepared `SELECT ... WHERE id = ?` pipelined with many
 //!   requests in flight; PostgreSQL runs pgbench in pipeline mode on one connection.
 
@@ -115,6 +116,7 @@ pub(crate) fn run(args: &ServerArgs) -> Result<(), String> {
     let token = setup(&admin, args.clients)?;
     let mut writes = Vec::new();
     for test in [
+        WriteTest::Ping,
         WriteTest::Append,
         WriteTest::SqlTenantPerClient,
         WriteTest::SqlOneTenant,
@@ -270,6 +272,8 @@ fn tenant_name(client: Option<usize>) -> String {
 
 #[derive(Debug, Clone, Copy)]
 enum WriteTest {
+    /// No write at all: the round-trip ceiling of C blocking clients on this machine.
+    Ping,
     SqlOneTenant,
     SqlTenantPerClient,
     Append,
@@ -286,6 +290,7 @@ fn write_test(
         WriteTest::SqlOneTenant => "sql_insert_one_tenant",
         WriteTest::SqlTenantPerClient => "sql_insert_tenant_per_client",
         WriteTest::Append => "append_one_event_one_tenant",
+        WriteTest::Ping => "ping_round_trips_no_write",
     };
     let stop = Arc::new(AtomicBool::new(false));
     let before = server.group_commit();
@@ -354,6 +359,7 @@ fn write_loop(
     while !stop.load(Ordering::Relaxed) {
         let started = Instant::now();
         match test {
+            WriteTest::Ping => client.ping().map_err(e)?,
             WriteTest::Append => {
                 tenant.append("bench", &event).map_err(e)?;
             }
