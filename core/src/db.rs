@@ -243,6 +243,7 @@ impl Db {
             db: self.clone(),
             id,
             name,
+            actor: Arc::from(DEFAULT_ACTOR),
         })
     }
 
@@ -254,6 +255,7 @@ impl Db {
             db: self.clone(),
             id,
             name,
+            actor: Arc::from(DEFAULT_ACTOR),
         })
     }
 
@@ -319,7 +321,12 @@ pub struct Tenant {
     db: Db,
     id: u32,
     name: TenantName,
+    /// Recorded in the header of every entry written through this handle.
+    actor: Arc<str>,
 }
+
+/// The actor of entries written through a handle that was not given one.
+pub(crate) const DEFAULT_ACTOR: &str = "embedded";
 
 impl std::fmt::Debug for Tenant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -335,6 +342,26 @@ const SCAN_STEP_ENTRIES: u64 = 1024;
 impl Tenant {
     pub(crate) fn log(&self) -> &Log {
         &self.db.inner.log
+    }
+
+    /// The same tenant, writing entries whose header names `actor` (who asked for the write,
+    /// e.g. `token:<id>` in the server); at most 128 bytes of UTF-8 without control
+    /// characters. Handles from [`Db::tenant`] write as `embedded`.
+    pub fn with_actor(&self, actor: &str) -> Result<Tenant, InvalidInput> {
+        crate::entry::validate_actor(actor)?;
+        Ok(Tenant {
+            actor: Arc::from(actor),
+            ..self.clone()
+        })
+    }
+
+    /// The actor recorded on the entries this handle writes.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    pub(crate) fn actor_arc(&self) -> Arc<str> {
+        Arc::clone(&self.actor)
     }
 
     pub(crate) fn id(&self) -> u32 {
@@ -379,6 +406,7 @@ impl Tenant {
         let items: Vec<EventItem<'_>> = events
             .iter()
             .map(|(stream, json)| EventItem {
+                actor: &self.actor,
                 fields: [("stream", stream.as_bytes()), ("event", json.as_bytes())],
             })
             .collect();
@@ -512,6 +540,7 @@ fn validate_stream(stream: &str) -> Result<(), InvalidInput> {
 
 /// An application event, borrowed from the caller: `stream` and `event` fields.
 struct EventItem<'a> {
+    actor: &'a str,
     fields: [(&'a str, &'a [u8]); 2],
 }
 
@@ -521,7 +550,7 @@ impl<'a> AppendItem for EventItem<'a> {
         Kind::Event
     }
     fn actor(&self) -> &str {
-        "embedded"
+        self.actor
     }
     fn fields(&self) -> &[Self::Field] {
         &self.fields

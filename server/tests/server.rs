@@ -626,6 +626,60 @@ fn table_scoped_tokens() {
 }
 
 #[test]
+fn writes_name_their_token_as_actor() {
+    let mut server = TestServer::start();
+    let (admin, _) = setup(&server);
+    let (info, secret) = admin
+        .create_token("clinic", Role::Writer, &[], None, "front desk")
+        .unwrap();
+    let t = server.client(&secret).tenant("clinic").unwrap();
+    let mut positions = vec![
+        t.execute("INSERT INTO patients (id, name) VALUES (1, 'Ada')", &[])
+            .unwrap()
+            .position,
+        t.prepare("INSERT INTO visits VALUES (?, 1)")
+            .unwrap()
+            .execute(&[Value::Integer(1)])
+            .unwrap()
+            .position,
+        t.append("desk", r#"{"opened": true}"#).unwrap(),
+    ];
+    let mut batch = t.batch();
+    batch
+        .execute("INSERT INTO visits VALUES (2, 1)", &[])
+        .unwrap()
+        .execute("UPDATE patients SET name = 'Ada L.' WHERE id = 1", &[])
+        .unwrap();
+    let last = batch.commit().unwrap().position;
+    positions.extend([last - 1, last]);
+    assert!(server.terminate().success());
+    let db = veritydb::Db::open(&server.data).unwrap();
+    let clinic = db.existing_tenant("clinic").unwrap();
+    for p in positions {
+        let entry = &clinic.entries(p, p + 1).unwrap()[0];
+        assert_eq!(
+            entry.header.actor,
+            format!("token:{}", info.id),
+            "position {p}"
+        );
+    }
+    // Embedded handles write as `embedded` unless given an actor; a bad actor is refused.
+    let p = clinic.append("desk", "{}").unwrap();
+    assert_eq!(
+        clinic.entries(p, p + 1).unwrap()[0].header.actor,
+        "embedded"
+    );
+    let named = clinic.with_actor("cli:local").unwrap();
+    let p = named.append("desk", "{}").unwrap();
+    assert_eq!(
+        named.entries(p, p + 1).unwrap()[0].header.actor,
+        "cli:local"
+    );
+    assert!(clinic.with_actor("two\nlines").is_err());
+    assert!(clinic.with_actor(&"x".repeat(129)).is_err());
+}
+
+#[test]
 fn audited_reads_are_recorded() {
     let mut server = TestServer::start();
     let (admin, writer) = setup(&server);

@@ -112,6 +112,7 @@ impl Tenant {
     ) -> Result<ExecResult, Failure> {
         check_params(parsed, params)?;
         let request = Request {
+            actor: self.actor_arc(),
             statements: vec![(Arc::clone(parsed), params.to_vec())],
             expectations: Vec::new(),
         };
@@ -426,6 +427,7 @@ impl Batch {
             expectations,
         } = self;
         let request = Request {
+            actor: tenant.actor_arc(),
             statements,
             expectations,
         };

@@ -11,9 +11,6 @@ use super::value::{self, ColumnType, Value};
 use crate::entry::{Field, Kind};
 use crate::log::NewEntry;
 
-/// The actor recorded on entries written through the embedded SQL API.
-pub(crate) const ACTOR: &str = "embedded";
-
 /// Prefix of the field holding a column's value in a row entry.
 pub(crate) const COLUMN_FIELD_PREFIX: &str = "c.";
 
@@ -70,7 +67,7 @@ pub(crate) struct RowChange {
 
 impl Change {
     /// The entry recording this change; row changes need their table's definition.
-    pub(crate) fn to_entry(&self, table: Option<&TableDef>) -> NewEntry {
+    pub(crate) fn to_entry(&self, table: Option<&TableDef>, actor: &str) -> NewEntry {
         let (kind, fields) = match self {
             Change::Row(row) => {
                 let table = table.expect("row changes are encoded with their table");
@@ -80,7 +77,7 @@ impl Change {
         };
         NewEntry {
             kind,
-            actor: ACTOR.to_owned(),
+            actor: actor.to_owned(),
             fields,
         }
     }
@@ -345,7 +342,7 @@ mod tests {
             Change::DropIndex { name: "i".into() },
         ];
         for change in changes {
-            let entry = change.to_entry(None);
+            let entry = change.to_entry(None, crate::db::DEFAULT_ACTOR);
             assert_eq!(entry.kind, Kind::Schema);
             let decoded = Change::from_entry(Kind::Schema, &entry.fields, &Schema::default());
             assert_eq!(decoded, Some(change));

@@ -19,6 +19,8 @@ use crate::limits;
 /// One write: statements with their parameters, and row-version preconditions.
 #[derive(Debug)]
 pub(crate) struct Request {
+    /// The actor recorded on the entries the request appends.
+    pub(crate) actor: Arc<str>,
     pub(crate) statements: Vec<(Arc<Parsed>, Vec<Value>)>,
     pub(crate) expectations: Vec<Expectation>,
 }

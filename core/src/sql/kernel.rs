@@ -22,6 +22,8 @@ use crate::limits;
 /// The changes a write makes, in order, each with its table (for row changes).
 #[derive(Default)]
 pub(crate) struct Planned {
+    /// Who asked for the write: the actor of every entry it appends.
+    pub(crate) actor: Arc<str>,
     pub(crate) changes: Vec<(Change, Option<Arc<TableDef>>)>,
     pub(crate) rows_affected: u64,
 }

@@ -316,7 +316,10 @@ impl Projection {
             if slot.is_finished() {
                 continue;
             }
-            let mut planned = Planned::default();
+            let mut planned = Planned {
+                actor: Arc::clone(&slot.request.actor),
+                ..Planned::default()
+            };
             if let Err(f) =
                 plan_request(&mut state, &slot.request, &mut next_position, &mut planned)
             {
@@ -389,9 +392,13 @@ impl Projection {
     ) -> Result<std::ops::Range<u64>, Failure> {
         let predicted = w.applied;
         let changes: Vec<_> = plans.iter().flat_map(|p| p.changes.iter()).collect();
-        let entries: Vec<_> = changes
+        let entries: Vec<_> = plans
             .iter()
-            .map(|(change, table)| change.to_entry(table.as_deref()))
+            .flat_map(|p| {
+                p.changes
+                    .iter()
+                    .map(|(change, table)| change.to_entry(table.as_deref(), &p.actor))
+            })
             .collect();
         let range = tenant.append_entries(&entries).map_err(Failure::Write)?;
         let (timestamp_us, chain) = last_entry(tenant, range.end)?;

@@ -24,26 +24,26 @@ pub(crate) fn handle(
     let response = match request {
         Request::Size { tenant: name } => {
             authorize(principal, &Need::Proofs(&name))?;
-            Response::Number(tenant(shared, &name)?.size())
+            Response::Number(tenant(shared, session, &name)?.size())
         }
         Request::CheckpointCount { tenant: name } => {
             authorize(principal, &Need::Proofs(&name))?;
-            Response::Number(tenant(shared, &name)?.checkpoint_count())
+            Response::Number(tenant(shared, session, &name)?.checkpoint_count())
         }
         Request::Checkpoint { tenant: name } => {
             authorize(principal, &Need::Proofs(&name))?;
-            let cp = tenant(shared, &name)?
+            let cp = tenant(shared, session, &name)?
                 .checkpoint()
                 .map_err(|e| errors::from_checkpoint(&e))?;
             Response::Checkpoint(cp)
         }
         Request::LatestCheckpoint { tenant: name } => {
             authorize(principal, &Need::Proofs(&name))?;
-            Response::MaybeCheckpoint(tenant(shared, &name)?.latest_checkpoint())
+            Response::MaybeCheckpoint(tenant(shared, session, &name)?.latest_checkpoint())
         }
         Request::Root { tenant: name, size } => {
             authorize(principal, &Need::Proofs(&name))?;
-            let root = tenant(shared, &name)?
+            let root = tenant(shared, session, &name)?
                 .root(size)
                 .map_err(|e| errors::from_proof(&e))?;
             Response::Hash(root)
@@ -54,7 +54,7 @@ pub(crate) fn handle(
             size,
         } => {
             authorize(principal, &Need::Proofs(&name))?;
-            let proof = tenant(shared, &name)?
+            let proof = tenant(shared, session, &name)?
                 .inclusion_proof(index, size)
                 .map_err(|e| errors::from_proof(&e))?;
             Response::Proof(proof)
@@ -65,21 +65,21 @@ pub(crate) fn handle(
             new_size,
         } => {
             authorize(principal, &Need::Proofs(&name))?;
-            let proof = tenant(shared, &name)?
+            let proof = tenant(shared, session, &name)?
                 .consistency_proof(old_size, new_size)
                 .map_err(|e| errors::from_proof(&e))?;
             Response::Proof(proof)
         }
         Request::TenantInfo { tenant: name } => {
             authorize(principal, &Need::Proofs(&name))?;
-            Response::TenantInfo(tenant_info(&tenant(shared, &name)?))
+            Response::TenantInfo(tenant_info(&tenant(shared, session, &name)?))
         }
         Request::ReadAtLeast {
             tenant: name,
             position,
         } => {
             authorize(principal, &Need::Sql(&name, &[read_shape()]))?;
-            tenant(shared, &name)?
+            tenant(shared, session, &name)?
                 .read_at_least(position)
                 .map_err(|e| errors::from_query(&e))?;
             Response::Ok
@@ -146,7 +146,7 @@ fn administer(shared: &Shared, session: &Session, request: Request) -> Result<Re
             audited,
         } => {
             authorize(principal, &Need::TenantAdmin(&name))?;
-            tenant(shared, &name)?;
+            tenant(shared, session, &name)?;
             shared
                 .registry
                 .set_table_audited(&actor, &name, &table, audited)?;

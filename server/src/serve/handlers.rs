@@ -163,15 +163,19 @@ pub(crate) fn one(reply: &mut Reply<'_>, id: u64, response: &Response) -> Outcom
     reply.response(id, false, response).map_err(Fail::from)
 }
 
-/// The tenant of a request, once the token may use it.
-pub(crate) fn tenant(shared: &Shared, name: &str) -> Result<Tenant, WireError> {
-    shared.db.existing_tenant(name).ok_or_else(|| {
+/// The tenant of a request, once the token may use it; what it writes names the token as its
+/// actor (`token:<id>`).
+pub(crate) fn tenant(shared: &Shared, session: &Session, name: &str) -> Result<Tenant, WireError> {
+    let tenant = shared.db.existing_tenant(name).ok_or_else(|| {
         wire(
             ErrorClass::NotFound,
             codes::TENANT_NOT_FOUND,
             format!("no tenant {name}"),
         )
-    })
+    })?;
+    tenant
+        .with_actor(&session.principal.actor())
+        .map_err(|e| errors::internal(e.to_string()))
 }
 
 fn statement_not_found(statement: u32) -> WireError {
@@ -211,7 +215,7 @@ fn execute(
         std::slice::from_ref(&shape),
         &[sql],
     )?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let result = timed(shared, || t.execute(sql, params)).map_err(|e| errors::from_execute(&e))?;
     one(
         reply,
@@ -238,7 +242,7 @@ fn query(
         std::slice::from_ref(&shape),
         &[sql],
     )?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let rows = match at {
         None => t.query(sql, params),
         Some(at) => t.query_at(sql, params, at),
@@ -261,7 +265,7 @@ fn authorize_sql(
     tenant_scope(&session.principal, tenant_name)?;
     for (shape, sql) in shapes.iter().zip(texts) {
         if !shape.understood
-            && let Err(e) = tenant(shared, tenant_name)?.prepare(sql)
+            && let Err(e) = tenant(shared, session, tenant_name)?.prepare(sql)
         {
             return Err(errors::from_prepare(&e));
         }
@@ -290,7 +294,7 @@ fn prepare(
         std::slice::from_ref(&shape),
         &[&sql],
     )?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     if session.prepared.contains_key(&statement) {
         return Err(errors::invalid(format!(
             "statement id {statement} is already in use on this connection"
@@ -421,7 +425,7 @@ fn batch(
         });
     }
     authorize_sql(shared, session, tenant_name, &shapes, &texts)?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let mut b = t.batch();
     for s in statements {
         let added = match s {
@@ -456,7 +460,7 @@ fn append(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     authorize(&session.principal, &Need::AppendEvents(tenant_name))?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let actor = session.principal.actor();
     let mut entries = Vec::with_capacity(events.len());
     for (stream, event) in events {
@@ -509,7 +513,7 @@ fn read(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     authorize(&session.principal, &Need::ReadData(tenant_name))?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let events = t
         .read(stream, start, end)
         .map_err(|e| errors::from_read(&e))?;
@@ -541,7 +545,7 @@ fn checkpoints(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     authorize(&session.principal, &Need::Proofs(tenant_name))?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let cps = t
         .checkpoints(start, end)
         .map_err(|e| errors::from_read(&e))?;
@@ -568,7 +572,7 @@ fn receipt(
 ) -> Outcome {
     let principal = &session.principal;
     authorize(principal, &Need::Receipt(tenant_name))?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let audited = shared.registry.audited_tables(tenant_name);
     let table = if !principal.tables.is_empty() || !audited.is_empty() {
         entry_table(&t, position)?
@@ -648,7 +652,7 @@ fn export(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     authorize(&session.principal, &Need::Export(tenant_name))?;
-    let t = tenant(shared, tenant_name)?;
+    let t = tenant(shared, session, tenant_name)?;
     let running = shared.exports_running.fetch_add(1, Ordering::AcqRel);
     let _slot = ExportSlot(shared);
     if running >= EXPORTS_CONCURRENT_MAX {
