@@ -347,12 +347,10 @@ impl Tenant {
     /// The same tenant, writing entries whose header names `actor` (who asked for the write,
     /// e.g. `token:<id>` in the server); at most 128 bytes of UTF-8 without control
     /// characters. Handles from [`Db::tenant`] write as `embedded`.
-    pub fn with_actor(&self, actor: &str) -> Result<Tenant, InvalidInput> {
-        crate::entry::validate_actor(actor)?;
-        Ok(Tenant {
-            actor: Arc::from(actor),
-            ..self.clone()
-        })
+    pub fn with_actor(self, actor: impl Into<Arc<str>>) -> Result<Tenant, InvalidInput> {
+        let actor = actor.into();
+        crate::entry::validate_actor(&actor)?;
+        Ok(Tenant { actor, ..self })
     }
 
     /// The actor recorded on the entries this handle writes.

@@ -669,14 +669,65 @@ fn writes_name_their_token_as_actor() {
         clinic.entries(p, p + 1).unwrap()[0].header.actor,
         "embedded"
     );
-    let named = clinic.with_actor("cli:local").unwrap();
+    let named = clinic.clone().with_actor("cli:local").unwrap();
     let p = named.append("desk", "{}").unwrap();
     assert_eq!(
         named.entries(p, p + 1).unwrap()[0].header.actor,
         "cli:local"
     );
-    assert!(clinic.with_actor("two\nlines").is_err());
-    assert!(clinic.with_actor(&"x".repeat(129)).is_err());
+    assert!(clinic.clone().with_actor("two\nlines").is_err());
+    assert!(clinic.with_actor("x".repeat(129)).is_err());
+}
+
+#[test]
+fn audit_and_table_limits_see_the_tables_core_runs_on() {
+    let mut server = TestServer::start();
+    let (admin, writer) = setup(&server);
+    let t = writer.tenant("clinic").unwrap();
+    t.execute("INSERT INTO patients (id, name) VALUES (1, 'Ada')", &[])
+        .unwrap();
+    let clinic = admin.tenant("clinic").unwrap();
+    clinic
+        .execute("CREATE TABLE \"Patients\" (id INTEGER PRIMARY KEY)", &[])
+        .unwrap();
+    clinic
+        .execute("CREATE TABLE copies (id INTEGER PRIMARY KEY, name TEXT)", &[])
+        .unwrap();
+    clinic.set_table_audited("patients", true).unwrap();
+    let size = t.size().unwrap();
+    // Backticks quote a name: core reads table patients, and the read is recorded.
+    assert_eq!(t.query("SELECT * FROM `patients`", &[]).unwrap().len(), 1);
+    assert_eq!(t.size().unwrap(), size + 1);
+    // Copying audited rows into another table is recorded, before the row is written.
+    t.execute("INSERT INTO copies SELECT id, name FROM patients", &[])
+        .unwrap();
+    assert_eq!(t.size().unwrap(), size + 3);
+    // A token limited to patients may not use the distinct table "Patients"; unquoted
+    // names fold to lower case.
+    let (_, scoped) = admin
+        .create_token("clinic", Role::Writer, &["patients"], None, "patients only")
+        .unwrap();
+    let s = server.client(&scoped).tenant("clinic").unwrap();
+    let e = s.query("SELECT * FROM \"Patients\"", &[]).unwrap_err();
+    assert_eq!(code(&e), codes::TABLE_FORBIDDEN, "{e}");
+    assert_eq!(s.query("SELECT * FROM PATIENTS", &[]).unwrap().len(), 1);
+    drop((s, t));
+    assert!(server.terminate().success());
+    let db = veritydb::Db::open(&server.data).unwrap();
+    let entries = db
+        .existing_tenant("clinic")
+        .unwrap()
+        .entries(size, size + 3)
+        .unwrap();
+    let text = |e: &veritydb::StoredEntry, f: &str| {
+        String::from_utf8(e.field(f).unwrap().to_vec()).unwrap()
+    };
+    let kinds: Vec<Kind> = entries.iter().map(|e| e.header.kind).collect();
+    assert_eq!(kinds, [Kind::Access, Kind::Access, Kind::Row]);
+    assert_eq!(text(&entries[0], "request"), "query");
+    assert_eq!(text(&entries[1], "request"), "write");
+    assert_eq!(text(&entries[1], "tables"), "patients");
+    assert_eq!(text(&entries[1], "rows"), "0");
 }
 
 #[test]

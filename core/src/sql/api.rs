@@ -68,7 +68,7 @@ pub enum At {
     Timestamp(u64),
 }
 
-fn prepare_error(e: ParseError) -> PrepareError {
+pub(crate) fn prepare_error(e: ParseError) -> PrepareError {
     match e {
         ParseError::Syntax(m) => PrepareError::Syntax(m),
         ParseError::Unsupported(m) => PrepareError::Unsupported(m),
@@ -325,6 +325,11 @@ impl Statement {
     /// The number of parameters the statement takes.
     pub fn param_count(&self) -> usize {
         self.parsed.params
+    }
+
+    /// What the statement does with the tenant's tables (for authorization and auditing).
+    pub fn shape(&self) -> super::Shape {
+        super::shape::of(&self.parsed.statement)
     }
 
     /// Whether the statement is a query (SELECT).

@@ -30,12 +30,14 @@ mod parse;
 mod plan;
 mod projection;
 mod schema;
+mod shape;
 mod store;
 mod value;
 
 pub use api::{At, Batch, ExecResult, Rows, Statement};
 pub use error::{ErrorClass, ExecuteError, PrepareError, QueryError};
 pub use exec::ResultColumn;
+pub use shape::{Shape, StatementKind, shape};
 pub use value::{ColumnType, Value, format_timestamp, parse_timestamp};
 
 /// Every key and value of a projection store, as (redb table, key, value), in order.

@@ -12,11 +12,10 @@
 //!   revoked token stops working at once on every open connection.
 
 pub(crate) mod permission;
-pub(crate) mod sql_shape;
 pub(crate) mod token;
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use veritydb::protocol::limits::{
@@ -51,14 +50,11 @@ pub(crate) struct Principal {
     pub(crate) role: Role,
     /// Empty: every table.
     pub(crate) tables: BTreeSet<String>,
+    /// The actor recorded on entries this principal causes: `token:<id>`.
+    pub(crate) actor: Arc<str>,
 }
 
 impl Principal {
-    /// The actor recorded on entries this principal causes.
-    pub(crate) fn actor(&self) -> String {
-        format!("token:{}", self.id_text)
-    }
-
     /// Whether the token covers every tenant.
     pub(crate) fn is_node_wide(&self) -> bool {
         self.tenant == ALL_TENANTS
@@ -138,6 +134,7 @@ impl Registry {
         check_live(&record.info)?;
         Ok(Principal {
             id,
+            actor: Arc::from(format!("token:{}", record.info.id)),
             id_text: record.info.id.clone(),
             tenant: record.info.tenant.clone(),
             role: record.info.role,

@@ -15,17 +15,16 @@
 //! table). Invariant: the tenant check comes first, so a token for tenant A learns nothing
 //! about tenant B, not even whether it exists.
 
-use veritydb::protocol::{Role, WireError, codes};
-
-use super::sql_shape::{SqlKind, SqlShape};
 use super::{Principal, SYSTEM_TENANT};
 use crate::errors::forbidden;
+use veritydb::protocol::{Role, WireError, codes};
+use veritydb::sql::{Shape, StatementKind};
 
 /// What a request needs.
 #[derive(Debug)]
 pub(crate) enum Need<'a> {
-    /// SQL statements on a tenant.
-    Sql(&'a str, &'a [SqlShape]),
+    /// SQL statements on a tenant, as core parsed them.
+    Sql(&'a str, &'a [&'a Shape]),
     /// Reading rows or events without SQL (stream reads, read_at_least).
     ReadData(&'a str),
     /// Appending events.
@@ -99,36 +98,37 @@ pub(crate) fn tenant_scope(principal: &Principal, tenant: &str) -> Result<(), Wi
     ))
 }
 
-/// Whether a token limited to tables may see the named table.
+/// Whether a token limited to tables may see the named table (names as core stores them:
+/// unquoted names in lower case, quoted names as written; token tables are lower case).
 pub(crate) fn table_allowed(principal: &Principal, table: &str) -> bool {
-    principal.tables.is_empty() || principal.tables.contains(&table.to_ascii_lowercase())
+    principal.tables.is_empty() || principal.tables.contains(table)
 }
 
-fn sql_allowed(principal: &Principal, shape: &SqlShape) -> Result<(), WireError> {
+fn sql_allowed(principal: &Principal, shape: &Shape) -> Result<(), WireError> {
     let role = principal.role;
     match shape.kind {
-        SqlKind::Read => require(
+        StatementKind::Read => require(
             matches!(role, Role::Reader | Role::Writer | Role::Admin),
             role,
             "query rows",
         )?,
-        SqlKind::Write => require(
+        StatementKind::Write => require(
             matches!(role, Role::Writer | Role::Admin),
             role,
             "write rows",
         )?,
-        SqlKind::Schema => require(role == Role::Admin, role, "change the schema")?,
+        StatementKind::Schema => require(role == Role::Admin, role, "change the schema")?,
     }
     if principal.tables.is_empty() {
         return Ok(());
     }
-    if !shape.understood {
+    if !shape.complete {
         return Err(forbidden(
             codes::TABLE_FORBIDDEN,
             "the token is limited to tables and the statement's tables cannot be determined",
         ));
     }
-    match shape.tables.iter().find(|t| !principal.tables.contains(*t)) {
+    match shape.tables().find(|t| !principal.tables.contains(*t)) {
         Some(table) => Err(forbidden(
             codes::TABLE_FORBIDDEN,
             format!("the token may not use table {table}"),

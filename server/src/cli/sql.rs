@@ -7,10 +7,10 @@ use clap::Args;
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 use veritydb::client::RemoteTenant;
+use veritydb::sql::StatementKind;
 use veritydb::{ExecResult, Rows, Tenant};
 
-use super::{Target, TargetArgs, client_error, print_table};
-use crate::auth::sql_shape::{SqlKind, analyze};
+use super::{LOCAL_ACTOR, Target, TargetArgs, client_error, print_table};
 
 /// Lines one statement may span in the shell; a longer paste is refused, not buffered forever.
 const STATEMENT_LINES_MAX: usize = 10_000;
@@ -43,7 +43,8 @@ enum Outcome {
 
 impl Engine {
     fn run(&self, sql: &str) -> Result<Outcome, String> {
-        let read = analyze(sql).kind == SqlKind::Read;
+        // Text core cannot parse is sent as a write, which answers with core's error.
+        let read = veritydb::sql::shape(sql).is_ok_and(|s| s.kind == StatementKind::Read);
         match (self, read) {
             (Engine::Remote(t), true) => t
                 .query(sql, &[])
@@ -71,12 +72,13 @@ pub(crate) fn run(args: &SqlArgs) -> Result<(), String> {
             Engine::Remote(client.tenant(&args.tenant).map_err(|e| client_error(&e))?)
         }
         Target::Local(db, _) => {
-            Engine::Local(db.existing_tenant(&args.tenant).ok_or_else(|| {
+            let tenant = db.existing_tenant(&args.tenant).ok_or_else(|| {
                 format!(
                     "no tenant {}: create it with `veritydb tenant create`",
                     args.tenant
                 )
-            })?)
+            })?;
+            Engine::Local(tenant.with_actor(LOCAL_ACTOR).map_err(|e| e.to_string())?)
         }
     };
     if !args.commands.is_empty() {

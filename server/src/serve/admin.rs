@@ -78,7 +78,7 @@ pub(crate) fn handle(
             tenant: name,
             position,
         } => {
-            authorize(principal, &Need::Sql(&name, &[read_shape()]))?;
+            authorize(principal, &Need::Sql(&name, &[&read_shape()]))?;
             tenant(shared, session, &name)?
                 .read_at_least(position)
                 .map_err(|e| errors::from_query(&e))?;
@@ -94,7 +94,7 @@ pub(crate) fn handle(
 
 fn administer(shared: &Shared, session: &Session, request: Request) -> Result<Response, Fail> {
     let principal = &session.principal;
-    let actor = principal.actor();
+    let actor = &principal.actor;
     Ok(match request {
         Request::CreateTenant { tenant: name } => {
             authorize(principal, &Need::NodeAdmin)?;

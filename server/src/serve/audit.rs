@@ -8,46 +8,54 @@
 use std::collections::BTreeSet;
 
 use veritydb::protocol::WireError;
-use veritydb::sql::{Rows, Value, format_timestamp};
+use veritydb::sql::{Shape, StatementKind, Value, format_timestamp};
 use veritydb::{Field, Kind, NewEntry, Tenant};
 
 use super::worker::Shared;
 use crate::auth::Principal;
-use crate::auth::sql_shape::{SqlKind, SqlShape};
 use crate::errors;
 
 /// Bytes of the query text and of the parameters kept in one record; longer ones are cut
 /// (and marked) so a record always fits one entry.
 const RECORDED_TEXT_BYTES_MAX: usize = 256 * 1024;
 
-/// Records a SQL read if it touched an audited table.
+/// Records that a statement read an audited table: a query (`rows` returned), or a write
+/// whose source or subqueries read one (recorded before the write runs, `rows` 0).
 pub(crate) fn sql_read(
     shared: &Shared,
     principal: &Principal,
     tenant: &Tenant,
-    shape: &SqlShape,
-    sql: &str,
-    params: &[Value],
-    rows: &Rows,
+    shape: &Shape,
+    (sql, params): (&str, &[Value]),
+    rows: u64,
 ) -> Result<(), WireError> {
-    if shape.kind != SqlKind::Read {
+    if shape.reads.is_empty() {
         return Ok(());
     }
     let audited = shared.registry.audited_tables(tenant.name());
-    let read: BTreeSet<String> = shape.tables.intersection(&audited).cloned().collect();
+    let read: BTreeSet<String> = shape.reads.intersection(&audited).cloned().collect();
     if read.is_empty() {
         return Ok(());
     }
-    record(
-        shared,
-        principal,
-        tenant,
-        "query",
-        &read,
-        sql,
-        params,
-        rows.len() as u64,
-    )
+    let request = match shape.kind {
+        StatementKind::Read => "query",
+        StatementKind::Write | StatementKind::Schema => "write",
+    };
+    record(shared, principal, tenant, request, &read, sql, params, rows)
+}
+
+/// Records, before a write runs, that its source or subqueries read an audited table.
+pub(crate) fn before_write(
+    shared: &Shared,
+    principal: &Principal,
+    tenant: &Tenant,
+    shape: &Shape,
+    statement: (&str, &[Value]),
+) -> Result<(), WireError> {
+    match shape.kind {
+        StatementKind::Write => sql_read(shared, principal, tenant, shape, statement, 0),
+        StatementKind::Read | StatementKind::Schema => Ok(()),
+    }
 }
 
 /// Appends one access record to the tenant's log and waits until it is durable.
@@ -65,7 +73,7 @@ pub(crate) fn record(
     let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
     let entry = NewEntry {
         kind: Kind::Access,
-        actor: principal.actor(),
+        actor: principal.actor.to_string(),
         fields: vec![
             Field::new("token_id", principal.id_text.as_str()),
             Field::new("request", request),

@@ -9,6 +9,7 @@ use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -20,13 +21,12 @@ use veritydb::protocol::{
     ALL_TENANTS, BatchStatement, ErrorClass, EventRecord, ExportDone, Request, Response, WireError,
     codes, encode_rows,
 };
-use veritydb::sql::{At, Rows, Value};
-use veritydb::{ExportOptions, Field, Kind, NewEntry, Tenant};
+use veritydb::sql::{At, ExecResult, Rows, Shape, Statement, StatementKind, Value};
+use veritydb::{ExportOptions, Kind, Tenant};
 
 use super::audit;
 use super::worker::{Gone, Prepared, Reply, Session, Shared};
 use crate::auth::permission::{Need, authorize, table_allowed, tenant_scope};
-use crate::auth::sql_shape::{SqlKind, SqlShape, analyze};
 use crate::errors::{self, wire};
 use crate::limits::EXPORTS_CONCURRENT_MAX;
 
@@ -174,7 +174,7 @@ pub(crate) fn tenant(shared: &Shared, session: &Session, name: &str) -> Result<T
         )
     })?;
     tenant
-        .with_actor(&session.principal.actor())
+        .with_actor(Arc::clone(&session.principal.actor))
         .map_err(|e| errors::internal(e.to_string()))
 }
 
@@ -207,24 +207,17 @@ fn execute(
     params: &[Value],
     reply: &mut Reply<'_>,
 ) -> Outcome {
-    let shape = analyze(sql);
-    authorize_sql(
+    let (t, statement) = authorized_sql(shared, session, tenant_name, sql)?;
+    audit::before_write(
         shared,
-        session,
-        tenant_name,
-        std::slice::from_ref(&shape),
-        &[sql],
+        &session.principal,
+        &t,
+        &statement.shape(),
+        (sql, params),
     )?;
-    let t = tenant(shared, session, tenant_name)?;
-    let result = timed(shared, || t.execute(sql, params)).map_err(|e| errors::from_execute(&e))?;
-    one(
-        reply,
-        id,
-        &Response::Executed {
-            position: result.position,
-            rows_affected: result.rows_affected,
-        },
-    )
+    let result =
+        timed(shared, || statement.execute(params)).map_err(|e| errors::from_execute(&e))?;
+    executed(reply, id, &result)
 }
 
 fn query(
@@ -234,43 +227,52 @@ fn query(
     (tenant_name, sql, params, at): (&str, &str, &[Value], Option<At>),
     reply: &mut Reply<'_>,
 ) -> Outcome {
-    let shape = analyze(sql);
-    authorize_sql(
-        shared,
-        session,
-        tenant_name,
-        std::slice::from_ref(&shape),
-        &[sql],
-    )?;
-    let t = tenant(shared, session, tenant_name)?;
+    let (t, statement) = authorized_sql(shared, session, tenant_name, sql)?;
     let rows = match at {
-        None => t.query(sql, params),
-        Some(at) => t.query_at(sql, params, at),
+        None => statement.query(params),
+        Some(at) => statement.query_at(params, at),
     }
     .map_err(|e| errors::from_query(&e))?;
-    audit::sql_read(shared, &session.principal, &t, &shape, sql, params, &rows)?;
+    let shape = statement.shape();
+    audit::sql_read(
+        shared,
+        &session.principal,
+        &t,
+        &shape,
+        (sql, params),
+        rows.len() as u64,
+    )?;
     send_rows(reply, id, &rows)
 }
 
-/// Authorizes SQL statements. Text the server cannot classify is answered with core's own
-/// error when core refuses it too (nothing was touched), and is forbidden otherwise: the
-/// server never runs SQL whose tables and kind it does not know (fail closed).
-fn authorize_sql(
+/// Parses `sql` with core (once: the statement returned is the one to run) and authorizes
+/// what core parsed, after the tenant check. Text core refuses gets core's error; nothing was
+/// touched.
+fn authorized_sql(
     shared: &Shared,
     session: &Session,
     tenant_name: &str,
-    shapes: &[SqlShape],
-    texts: &[&str],
-) -> Result<(), WireError> {
+    sql: &str,
+) -> Result<(Tenant, Statement), WireError> {
     tenant_scope(&session.principal, tenant_name)?;
-    for (shape, sql) in shapes.iter().zip(texts) {
-        if !shape.understood
-            && let Err(e) = tenant(shared, session, tenant_name)?.prepare(sql)
-        {
-            return Err(errors::from_prepare(&e));
-        }
-    }
-    authorize(&session.principal, &Need::Sql(tenant_name, shapes))
+    let t = tenant(shared, session, tenant_name)?;
+    let statement = t.prepare(sql).map_err(|e| errors::from_prepare(&e))?;
+    authorize(
+        &session.principal,
+        &Need::Sql(tenant_name, &[&statement.shape()]),
+    )?;
+    Ok((t, statement))
+}
+
+fn executed(reply: &mut Reply<'_>, id: u64, result: &ExecResult) -> Outcome {
+    one(
+        reply,
+        id,
+        &Response::Executed {
+            position: result.position,
+            rows_affected: result.rows_affected,
+        },
+    )
 }
 
 fn send_rows(reply: &mut Reply<'_>, id: u64, rows: &Rows) -> Outcome {
@@ -286,15 +288,7 @@ fn prepare(
     sql: String,
     reply: &mut Reply<'_>,
 ) -> Outcome {
-    let shape = analyze(&sql);
-    authorize_sql(
-        shared,
-        session,
-        tenant_name,
-        std::slice::from_ref(&shape),
-        &[&sql],
-    )?;
-    let t = tenant(shared, session, tenant_name)?;
+    let (t, prepared) = authorized_sql(shared, session, tenant_name, &sql)?;
     if session.prepared.contains_key(&statement) {
         return Err(errors::invalid(format!(
             "statement id {statement} is already in use on this connection"
@@ -311,7 +305,6 @@ fn prepare(
         )
         .into());
     }
-    let prepared = t.prepare(&sql).map_err(|e| errors::from_prepare(&e))?;
     let response = Response::Prepared {
         statement,
         param_count: u16::try_from(prepared.param_count()).unwrap_or(u16::MAX),
@@ -321,8 +314,8 @@ fn prepare(
         statement,
         Prepared {
             tenant: t,
+            shape: prepared.shape(),
             statement: prepared,
-            shape,
             sql,
         },
     );
@@ -334,10 +327,7 @@ fn prepared(session: &Session, statement: u32) -> Result<&Prepared, WireError> {
         .prepared
         .get(&statement)
         .ok_or_else(|| statement_not_found(statement))?;
-    authorize(
-        &session.principal,
-        &Need::Sql(p.tenant.name(), std::slice::from_ref(&p.shape)),
-    )?;
+    authorize(&session.principal, &Need::Sql(p.tenant.name(), &[&p.shape]))?;
     Ok(p)
 }
 
@@ -350,16 +340,16 @@ fn execute_prepared(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     let p = prepared(session, statement)?;
+    audit::before_write(
+        shared,
+        &session.principal,
+        &p.tenant,
+        &p.shape,
+        (&p.sql, params),
+    )?;
     let result =
         timed(shared, || p.statement.execute(params)).map_err(|e| errors::from_execute(&e))?;
-    one(
-        reply,
-        id,
-        &Response::Executed {
-            position: result.position,
-            rows_affected: result.rows_affected,
-        },
-    )
+    executed(reply, id, &result)
 }
 
 fn query_prepared(
@@ -377,14 +367,14 @@ fn query_prepared(
         Some(at) => p.statement.query_at(params, at),
     }
     .map_err(|e| errors::from_query(&e))?;
+    let rows_sent = rows.len() as u64;
     audit::sql_read(
         shared,
         &session.principal,
         &p.tenant,
         &p.shape,
-        &p.sql,
-        params,
-        &rows,
+        (&p.sql, params),
+        rows_sent,
     )?;
     send_rows(reply, id, &rows)
 }
@@ -399,16 +389,24 @@ fn batch(
     reply: &mut Reply<'_>,
 ) -> Outcome {
     tenant_scope(&session.principal, tenant_name)?;
-    let mut shapes = Vec::with_capacity(statements.len());
-    let mut texts = Vec::with_capacity(statements.len());
+    let t = tenant(shared, session, tenant_name)?;
+    // Text statements are parsed by core here, once; prepared ones were at prepare time.
+    let mut parsed = Vec::new();
     for s in &statements {
-        texts.push(match s {
-            BatchStatement::Sql { sql, .. } => sql.as_str(),
-            BatchStatement::Prepared { .. } => "",
-        });
-        shapes.push(match s {
-            BatchStatement::Sql { sql, .. } => analyze(sql),
-            BatchStatement::Prepared { statement, .. } => {
+        if let BatchStatement::Sql { sql, .. } = s {
+            let statement = t.prepare(sql).map_err(|e| errors::from_prepare(&e))?;
+            parsed.push((statement.shape(), statement));
+        }
+    }
+    let mut parsed = parsed.iter();
+    let mut steps: Vec<(&Shape, &Statement, &str, &[Value])> = Vec::with_capacity(statements.len());
+    for s in &statements {
+        steps.push(match s {
+            BatchStatement::Sql { sql, params } => {
+                let (shape, statement) = parsed.next().expect("one parsed per text statement");
+                (shape, statement, sql.as_str(), params.as_slice())
+            }
+            BatchStatement::Prepared { statement, params } => {
                 let p = session
                     .prepared
                     .get(statement)
@@ -420,35 +418,23 @@ fn batch(
                     ))
                     .into());
                 }
-                p.shape.clone()
+                (&p.shape, &p.statement, p.sql.as_str(), params.as_slice())
             }
         });
     }
-    authorize_sql(shared, session, tenant_name, &shapes, &texts)?;
-    let t = tenant(shared, session, tenant_name)?;
+    let shapes: Vec<&Shape> = steps.iter().map(|(shape, ..)| *shape).collect();
+    authorize(&session.principal, &Need::Sql(tenant_name, &shapes))?;
     let mut b = t.batch();
-    for s in statements {
-        let added = match s {
-            BatchStatement::Sql { sql, params } => b.execute(&sql, &params).map(|_| ()),
-            BatchStatement::Prepared { statement, params } => {
-                let p = prepared(session, statement)?;
-                b.execute_prepared(&p.statement, &params).map(|_| ())
-            }
-        };
-        added.map_err(|e| errors::from_execute(&e))?;
+    for (shape, statement, sql, params) in steps {
+        audit::before_write(shared, &session.principal, &t, shape, (sql, params))?;
+        b.execute_prepared(statement, params)
+            .map_err(|e| errors::from_execute(&e))?;
     }
     for e in expectations {
         b.expect_version(&e.table, &e.key, e.version);
     }
     let result = timed(shared, || b.commit()).map_err(|e| errors::from_execute(&e))?;
-    one(
-        reply,
-        id,
-        &Response::Executed {
-            position: result.position,
-            rows_affected: result.rows_affected,
-        },
-    )
+    executed(reply, id, &result)
 }
 
 fn append(
@@ -461,20 +447,11 @@ fn append(
 ) -> Outcome {
     authorize(&session.principal, &Need::AppendEvents(tenant_name))?;
     let t = tenant(shared, session, tenant_name)?;
-    let actor = session.principal.actor();
-    let mut entries = Vec::with_capacity(events.len());
-    for (stream, event) in events {
-        validate_event(stream, event)?;
-        entries.push(NewEntry {
-            kind: Kind::Event,
-            actor: actor.clone(),
-            fields: vec![
-                Field::new("stream", stream.as_str()),
-                Field::new("event", event.as_str()),
-            ],
-        });
-    }
-    let range = timed(shared, || t.append_entries(&entries)).map_err(|e| errors::from_write(&e))?;
+    let events: Vec<(&str, &str)> = events
+        .iter()
+        .map(|(stream, event)| (stream.as_str(), event.as_str()))
+        .collect();
+    let range = timed(shared, || t.append_batch(&events)).map_err(|e| errors::from_write(&e))?;
     one(
         reply,
         id,
@@ -483,22 +460,6 @@ fn append(
             end: range.end,
         },
     )
-}
-
-/// The checks core applies to events appended through `Tenant::append` (`docs/spec/entry.md`
-/// §5: a stream name of 1 to 128 bytes without control characters, JSON text).
-fn validate_event(stream: &str, event: &str) -> Result<(), WireError> {
-    let valid_stream = !stream.is_empty()
-        && stream.len() <= veritydb::limits::STREAM_NAME_BYTES_MAX
-        && !stream.chars().any(char::is_control);
-    if !valid_stream {
-        return Err(errors::invalid(format!(
-            "invalid stream name {stream:?}: 1 to 128 bytes of UTF-8 without control characters"
-        )));
-    }
-    serde_json::from_str::<serde::de::IgnoredAny>(event)
-        .map_err(|e| errors::invalid(format!("event is not valid JSON: {e}")))?;
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -639,7 +600,7 @@ fn entry_table(t: &Tenant, position: u64) -> Result<Option<String>, WireError> {
             .then(|| e.field("table"))
             .flatten()
             .and_then(|v| std::str::from_utf8(v).ok())
-            .map(str::to_ascii_lowercase)
+            .map(str::to_owned)
     }))
 }
 
@@ -778,12 +739,13 @@ pub(crate) fn status_value(mut v: String) -> String {
     v
 }
 
-/// Whether a shape reads data (for read_at_least, which is a read without tables).
-pub(crate) fn read_shape() -> SqlShape {
-    SqlShape {
-        kind: SqlKind::Read,
-        tables: BTreeSet::new(),
-        understood: true,
+/// The shape of a read that names no table (read_at_least).
+pub(crate) fn read_shape() -> Shape {
+    Shape {
+        kind: StatementKind::Read,
+        reads: BTreeSet::new(),
+        writes: None,
+        complete: true,
     }
 }
 

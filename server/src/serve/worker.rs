@@ -25,7 +25,6 @@ use veritydb::{Db, Statement, Tenant};
 
 use super::handlers;
 use super::metrics::Metrics;
-use crate::auth::sql_shape::SqlShape;
 use crate::auth::{Principal, Registry};
 use crate::limits::{OUTBOUND_BYTES_HIGH, WORKER_OUTPUT_FLUSH_BYTES};
 
@@ -49,7 +48,7 @@ pub(crate) struct Session {
 pub(crate) struct Prepared {
     pub(crate) tenant: Tenant,
     pub(crate) statement: Statement,
-    pub(crate) shape: SqlShape,
+    pub(crate) shape: veritydb::sql::Shape,
     pub(crate) sql: String,
 }
 
