@@ -731,6 +731,20 @@ fn audit_and_table_limits_see_the_tables_core_runs_on() {
 }
 
 #[test]
+fn a_statement_prepared_twice_keeps_its_parameters_and_kind() {
+    let server = TestServer::start();
+    let (_, writer) = setup(&server);
+    let t = writer.tenant("clinic").unwrap();
+    let sql = "SELECT name FROM patients WHERE id = ?";
+    for _ in 0..2 {
+        // The second prepare finds the statement already prepared on the pooled connection.
+        let statement = t.prepare(sql).unwrap();
+        assert_eq!(statement.param_count(), 1);
+        assert!(statement.is_query());
+    }
+}
+
+#[test]
 fn audited_reads_are_recorded() {
     let mut server = TestServer::start();
     let (admin, writer) = setup(&server);

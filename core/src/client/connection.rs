@@ -80,8 +80,9 @@ pub(crate) struct Connection {
     read_buf: Vec<u8>,
     pub(crate) welcome: Welcome,
     pub(crate) broken: bool,
-    /// Statements prepared on this connection: (tenant, sql) → id.
-    pub(crate) prepared: HashMap<(String, String), u32>,
+    /// Statements prepared on this connection: (tenant, sql) → (id, parameter count, whether
+    /// it is a query), as the server answered.
+    pub(crate) prepared: HashMap<(String, String), (u32, usize, bool)>,
     pub(crate) next_statement: u32,
     pub(crate) last_used: Instant,
 }

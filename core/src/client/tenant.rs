@@ -407,12 +407,12 @@ impl RemoteStatement {
         conn: &mut Connection,
     ) -> Result<(u32, usize, bool), ClientError> {
         let key = (self.tenant.name.clone(), self.sql.clone());
-        if let Some(id) = conn.prepared.get(&key) {
-            return Ok((*id, self.param_count, self.is_query));
+        if let Some(&prepared) = conn.prepared.get(&key) {
+            return Ok(prepared);
         }
         if conn.prepared.len() >= PREPARED_STATEMENTS_PER_CONNECTION_MAX {
             let evict = conn.prepared.keys().next().cloned();
-            if let Some(evict) = evict.and_then(|k| conn.prepared.remove(&k)) {
+            if let Some((evict, ..)) = evict.and_then(|k| conn.prepared.remove(&k)) {
                 let id = conn.send(&Request::ClosePrepared { statement: evict });
                 conn.flush()?;
                 expect_ok(read_whole(conn, id)?)?;
@@ -432,8 +432,9 @@ impl RemoteStatement {
                 is_query,
                 ..
             } => {
-                conn.prepared.insert(key, statement);
-                Ok((statement, usize::from(param_count), is_query))
+                let prepared = (statement, usize::from(param_count), is_query);
+                conn.prepared.insert(key, prepared);
+                Ok(prepared)
             }
             other => Err(unexpected(&other)),
         }
