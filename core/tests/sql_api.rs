@@ -127,6 +127,14 @@ fn batches_are_atomic_and_check_versions() {
     batch.expect_version("acct", &[1.into()], Some(version));
     let e = batch.commit().unwrap_err();
     assert_eq!(e.class(), ErrorClass::Conflict, "{e}");
+    // A key with more values than the table's key has columns is refused, not cut short.
+    let mut batch = t.batch();
+    batch
+        .execute("UPDATE acct SET balance = 0 WHERE id = 2", &[])
+        .unwrap();
+    batch.expect_version("acct", &[1.into(), 99.into()], Some(rows.versions[0]));
+    let e = batch.commit().unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Invalid, "{e}");
     let rows = t
         .query("SELECT id, balance FROM acct ORDER BY id", &[])
         .unwrap();
@@ -317,20 +325,33 @@ fn readers_see_whole_batches() {
     let (_db, t) = tenant();
     t.execute("CREATE TABLE n (id INTEGER PRIMARY KEY)", &[])
         .unwrap();
+    // The reader counts once before any write, then keeps counting while the batches land,
+    // until it sees them all (at most `QUERIES_MAX` queries).
+    const QUERIES_MAX: u32 = 10_000_000;
+    let started = std::sync::Arc::new(std::sync::Barrier::new(2));
     let reader = {
-        let t = t.clone();
+        let (t, started) = (t.clone(), std::sync::Arc::clone(&started));
         std::thread::spawn(move || {
             let count = t.prepare("SELECT COUNT(*) FROM n").unwrap();
             let mut last = 0;
-            for _ in 0..2000 {
+            for query in 0..QUERIES_MAX {
                 let Value::Integer(c) = count.query(&[]).unwrap().rows[0][0] else {
                     panic!("COUNT(*) is an integer")
                 };
                 assert!(c >= last && c % 10 == 0, "saw {c} rows after {last}");
                 last = c;
+                if query == 0 {
+                    assert_eq!(c, 0);
+                    started.wait();
+                }
+                if c == 500 {
+                    return;
+                }
             }
+            panic!("{QUERIES_MAX} queries and still {last} rows");
         })
     };
+    started.wait();
     for b in 0..50i64 {
         let mut batch = t.batch();
         for i in 0..10 {

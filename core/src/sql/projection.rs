@@ -446,7 +446,7 @@ impl Projection {
 
     /// Makes the projection durable.
     pub(crate) fn flush(&self) -> Result<(), Failure> {
-        let w = lock(&self.writer);
+        let mut w = lock(&self.writer);
         if w.unsynced == 0 {
             return Ok(());
         }
@@ -454,7 +454,7 @@ impl Projection {
         txn.set_durability(Durability::Immediate)?;
         txn.set_quick_repair(true);
         txn.commit()?;
-        drop(w);
+        w.unsynced = 0;
         Ok(())
     }
 
@@ -542,16 +542,17 @@ fn check_expectations(state: &WriteState<'_>, expectations: &[Expectation]) -> R
             .schema
             .table(&e.table)
             .ok_or_else(|| Failure::Invalid(format!("no table {}", e.table)))?;
-        let mut key = Vec::with_capacity(e.key.len());
-        for (value, &column) in e.key.iter().zip(&table.primary_key) {
-            key.push(kernel::coerce(value.clone(), &table.columns[column])?);
-        }
-        if key.len() != table.primary_key.len().max(1) {
+        // Checked before pairing values with key columns, so no value is dropped unseen.
+        if e.key.len() != table.primary_key.len() || table.primary_key.is_empty() {
             return Err(Failure::Invalid(format!(
                 "the key of {} has {} columns",
                 e.table,
                 table.primary_key.len()
             )));
+        }
+        let mut key = Vec::with_capacity(e.key.len());
+        for (value, &column) in e.key.iter().zip(&table.primary_key) {
+            key.push(kernel::coerce(value.clone(), &table.columns[column])?);
         }
         let current = state
             .tables
