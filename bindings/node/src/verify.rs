@@ -409,30 +409,15 @@ pub fn sql_value<'env>(env: &'env Env, field: Unknown<'_>) -> napi::Result<Unkno
     run().map_err(|e| e.into_napi(env))
 }
 
-/// Decodes one canonical SQL value (`docs/spec/entry.md` §5.2).
+/// Decodes one canonical SQL value (`docs/spec/entry.md` §5.2) with core's decoder.
 fn decode_sql_value(field: &[u8]) -> Result<veritydb::sql::Value, BindingError> {
-    use veritydb::sql::Value;
-    let refused = |why: String| BindingError::new(ErrorCode::Invalid, why);
-    let Some((&tag, payload)) = field.split_first() else {
-        return Err(refused("an empty field is not a SQL value".into()));
-    };
-    let eight = <[u8; 8]>::try_from(payload).ok();
-    Ok(match (tag, eight) {
-        (0, _) if payload.is_empty() => Value::Null,
-        (1, Some(bytes)) => Value::Integer(i64::from_be_bytes(bytes)),
-        (2, Some(bytes)) => Value::Real(f64::from_be_bytes(bytes)),
-        (6, Some(bytes)) => Value::Timestamp(i64::from_be_bytes(bytes)),
-        (3, _) => Value::Text(
-            String::from_utf8(payload.to_vec())
-                .map_err(|e| refused(format!("a text value that is not UTF-8: {e}")))?,
-        ),
-        (4, _) if payload == [0] || payload == [1] => Value::Boolean(payload == [1]),
-        (5, _) => Value::Bytes(payload.to_vec()),
-        _ => {
-            return Err(refused(format!(
-                "not a SQL value: tag {tag} with {} payload bytes",
-                payload.len()
-            )));
-        }
+    veritydb::sql::decode_field(field).ok_or_else(|| {
+        BindingError::new(
+            ErrorCode::Invalid,
+            format!(
+                "not a canonical SQL value ({} bytes; docs/spec/entry.md §5.2)",
+                field.len()
+            ),
+        )
     })
 }

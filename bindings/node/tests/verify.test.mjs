@@ -148,7 +148,12 @@ test('raw proofs, trusted keys and SQL values', () => {
   assert.equal(sqlValue(encoded(4, Buffer.from([1]))), true);
   assert.deepEqual(sqlValue(encoded(5, Buffer.from([9]))), Buffer.from([9]));
   assert.deepEqual(sqlValue(encoded(6, be64(1_500_000n))), new Date(1500));
-  for (const bad of [Buffer.alloc(0), encoded(4, Buffer.from([2])), encoded(1, Buffer.alloc(3)), encoded(9, Buffer.alloc(0))]) {
+  const nan = Buffer.alloc(8);
+  nan.writeDoubleBE(NaN);
+  const negativeZero = Buffer.alloc(8);
+  negativeZero.writeDoubleBE(-0);
+  const notUtf8 = encoded(3, Buffer.from([0xff]));
+  for (const bad of [Buffer.alloc(0), encoded(4, Buffer.from([2])), encoded(1, Buffer.alloc(3)), encoded(9, Buffer.alloc(0)), encoded(2, nan), encoded(2, negativeZero), notUtf8]) {
     throwsWith(assert, () => sqlValue(bad), 'VERITYDB_INVALID');
   }
 });

@@ -64,5 +64,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify::verify_inclusion, m)?)?;
     m.add_function(wrap_pyfunction!(verify::verify_consistency, m)?)?;
     m.add_function(wrap_pyfunction!(verify::ed25519_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(verify::sql_value, m)?)?;
     Ok(())
 }

@@ -407,6 +407,26 @@ pub(crate) fn verify_consistency(
     PyReport::new(py, &report)
 }
 
+/// The SQL value of a disclosed column field of a row entry (`c.<column>`), decoded by core
+/// (`docs/spec/entry.md` §5.2); `InvalidInputError` unless the bytes are one canonical value.
+#[pyfunction]
+pub(crate) fn sql_value<'py>(
+    py: Python<'py>,
+    field: &Bound<'py, PyBytes>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let field = field.as_bytes();
+    let value = veritydb::sql::decode_field(field).ok_or_else(|| {
+        BindingError::new(
+            Family::InvalidInput,
+            format!(
+                "not a canonical SQL value ({} bytes; docs/spec/entry.md §5.2)",
+                field.len()
+            ),
+        )
+    })?;
+    crate::convert::from_value(py, &value)
+}
+
 /// The Ed25519 rule of every VerityDB verifier (`docs/spec/checkpoint.md` §6): whether
 /// `signature` by `public_key` verifies over `message`. A key that is not 32 bytes or a
 /// signature that is not 64 bytes cannot verify (False).

@@ -3,13 +3,16 @@ testdata/vectors/manifest.json, and every row of the Ed25519 verdict table."""
 
 from __future__ import annotations
 
+import datetime
 import json
+import struct
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import veritydb
 from veritydb import verify
 
 from conftest import VECTORS
@@ -105,3 +108,30 @@ def test_report_fields_are_the_cli_json_fields(tmp_path: Path) -> None:
         assert getattr(report, name) == value, name
     assert json.loads(report.to_json()) == fields
     assert (report.reason, report.reason_code) == ("truncated", 2)
+
+
+def test_sql_value_decodes_canonical_values_only() -> None:
+    def encoded(tag: int, payload: bytes) -> bytes:
+        return bytes([tag]) + payload
+
+    assert verify.sql_value(encoded(0, b"")) is None
+    assert verify.sql_value(encoded(1, struct.pack(">q", -2))) == -2
+    assert verify.sql_value(encoded(2, struct.pack(">d", 1.5))) == 1.5
+    assert verify.sql_value(encoded(3, "Ada".encode())) == "Ada"
+    assert verify.sql_value(encoded(4, b"\x01")) is True
+    assert verify.sql_value(encoded(5, b"\x09")) == b"\x09"
+    assert verify.sql_value(encoded(6, struct.pack(">q", 1_500_000))) == datetime.datetime(
+        1970, 1, 1, 0, 0, 1, 500_000, tzinfo=datetime.timezone.utc
+    )
+    not_canonical = [
+        b"",
+        encoded(4, b"\x02"),
+        encoded(1, b"\x00" * 3),
+        encoded(9, b""),
+        encoded(2, struct.pack(">d", float("nan"))),
+        encoded(2, struct.pack(">d", -0.0)),
+        encoded(3, b"\xff"),
+    ]
+    for bad in not_canonical:
+        with pytest.raises(veritydb.InvalidInputError):
+            verify.sql_value(bad)

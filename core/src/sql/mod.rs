@@ -38,7 +38,7 @@ pub use api::{At, Batch, ExecResult, Rows, Statement};
 pub use error::{ErrorClass, ExecuteError, PrepareError, QueryError};
 pub use exec::ResultColumn;
 pub use shape::{Shape, StatementKind, shape};
-pub use value::{ColumnType, Value, format_timestamp, parse_timestamp};
+pub use value::{ColumnType, Value, decode_field, format_timestamp, parse_timestamp};
 
 /// Every key and value of a projection store, as (redb table, key, value), in order.
 pub type ProjectionDump = Vec<(&'static str, Vec<u8>, Vec<u8>)>;

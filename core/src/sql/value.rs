@@ -306,8 +306,9 @@ pub(crate) fn encode_field(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
-/// Decodes a canonical field value; `None` unless the bytes are exactly one canonical value.
-pub(crate) fn decode_field(bytes: &[u8]) -> Option<Value> {
+/// Decodes the value of a column field of a row entry (`docs/spec/entry.md` §5.2, e.g. a
+/// field disclosed in a receipt); `None` unless the bytes are exactly one canonical value.
+pub fn decode_field(bytes: &[u8]) -> Option<Value> {
     let (&tag, rest) = bytes.split_first()?;
     let fixed8 = |rest: &[u8]| -> Option<[u8; 8]> { rest.try_into().ok() };
     Some(match tag {

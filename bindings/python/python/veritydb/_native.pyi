@@ -41,6 +41,7 @@ __all__ = [
     "connect",
     "ed25519_verify",
     "open",
+    "sql_value",
     "verify_checkpoint",
     "verify_checkpoint_consistency",
     "verify_consistency",
@@ -303,3 +304,4 @@ def verify_consistency(
     proof: Iterable[_HashInput] | None,
 ) -> Report: ...
 def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool: ...
+def sql_value(field: bytes) -> _SqlValue: ...
