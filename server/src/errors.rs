@@ -29,8 +29,9 @@ pub(crate) fn from_write(e: &WriteError) -> WireError {
         WriteError::TooLarge(_) | WriteError::LogFull(_) | WriteError::TooManyTenants(_) => {
             (ErrorClass::Limit, codes::LIMIT)
         }
-        WriteError::Io(_) => (ErrorClass::Io, codes::IO),
-        WriteError::Stopped(_) => (ErrorClass::Io, codes::STOPPED),
+        // A failed write stops the log (`docs/internals/storage.md`): the failure itself and
+        // every later write answer STOPPED, as the embedded API and both SDKs report them.
+        WriteError::Io(_) | WriteError::Stopped(_) => (ErrorClass::Io, codes::STOPPED),
         _ => (ErrorClass::Internal, codes::INTERNAL),
     };
     wire(class, code, e.to_string())

@@ -37,7 +37,7 @@ impl Backend {
         match self {
             Backend::Embedded(db) => Ok(TenantHandle::Embedded(db.tenant(name)?)),
             Backend::Remote(c) => {
-                c.create_tenant(name)?;
+                c.create_tenant(name).map_err(outside_sql)?;
                 Ok(TenantHandle::Remote(c.tenant(name)?))
             }
         }

@@ -22,15 +22,15 @@ const BATCH_CLOSED: &str =
 #[pyclass(frozen, module = "veritydb", name = "Batch")]
 pub(crate) struct PyBatch {
     inner: Arc<Slot<BatchHandle>>,
-    /// (position, rows affected) once committed.
-    committed: OnceLock<veritydb::ExecResult>,
+    /// How the batch ended by its own `commit` (with its result) or `discard` (None).
+    outcome: OnceLock<Option<veritydb::ExecResult>>,
 }
 
 impl PyBatch {
     pub(crate) fn new(session: &Session, batch: BatchHandle) -> PyResult<PyBatch> {
         Ok(PyBatch {
             inner: session.adopt(batch, BATCH_CLOSED)?,
-            committed: OnceLock::new(),
+            outcome: OnceLock::new(),
         })
     }
 }
@@ -38,6 +38,7 @@ impl PyBatch {
 #[pymethods]
 impl PyBatch {
     /// Adds a write statement; it sees the effects of the statements added before it.
+    /// (Adding only checks and queues, in memory: the GIL is kept; `commit` releases it.)
     #[pyo3(signature = (sql, params=None))]
     fn execute<'py>(
         slf: Bound<'py, Self>,
@@ -45,9 +46,7 @@ impl PyBatch {
         params: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, Self>> {
         let params = convert::to_params(params)?;
-        let inner = Arc::clone(&slf.get().inner);
-        slf.py()
-            .detach(|| inner.with_mut(|b| b.execute(&sql, &params)))??;
+        slf.get().inner.with_mut(|b| b.execute(&sql, &params))??;
         Ok(slf)
     }
 
@@ -60,9 +59,9 @@ impl PyBatch {
     ) -> PyResult<Bound<'py, Self>> {
         let params = convert::to_params(params)?;
         let statement = statement.handle()?;
-        let inner = Arc::clone(&slf.get().inner);
-        slf.py()
-            .detach(|| inner.with_mut(|b| b.execute_prepared(&statement, &params)))??;
+        slf.get()
+            .inner
+            .with_mut(|b| b.execute_prepared(&statement, &params))??;
         Ok(slf)
     }
 
@@ -92,19 +91,25 @@ impl PyBatch {
         let batch = self.inner.take()?;
         let result = py.detach(|| batch.commit())?;
         // `take` above succeeds once, so this is the only commit.
-        let _ = self.committed.set(result);
+        let _ = self.outcome.set(Some(result));
         Ok(result.into())
     }
 
     /// Drops the batch without writing anything.
     fn discard(&self) {
-        drop(self.inner.take());
+        if self.inner.take().is_ok() {
+            let _ = self.outcome.set(None);
+        }
     }
 
     /// The commit's outcome, or None before a commit.
     #[getter]
     fn result(&self) -> Option<PyExecResult> {
-        self.committed.get().copied().map(PyExecResult::from)
+        self.outcome
+            .get()
+            .copied()
+            .flatten()
+            .map(PyExecResult::from)
     }
 
     fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
@@ -112,6 +117,7 @@ impl PyBatch {
     }
 
     /// Commits if the block ended normally; discards otherwise (and lets the exception go on).
+    /// A batch the block already committed or discarded is left as it is.
     #[pyo3(signature = (exc_type=None, _exc_value=None, _traceback=None))]
     fn __exit__(
         &self,
@@ -120,6 +126,9 @@ impl PyBatch {
         _exc_value: Option<&Bound<'_, PyAny>>,
         _traceback: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
+        if self.outcome.get().is_some() {
+            return Ok(false);
+        }
         match exc_type {
             Some(t) if !t.is_none() => self.discard(),
             _ => {
@@ -130,8 +139,9 @@ impl PyBatch {
     }
 
     fn __repr__(&self) -> String {
-        let state = match (self.committed.get(), self.inner.is_closed()) {
-            (Some(_), _) => "committed",
+        let state = match (self.outcome.get(), self.inner.is_closed()) {
+            (Some(Some(_)), _) => "committed",
+            (Some(None), _) => "discarded",
             (None, true) => "closed",
             (None, false) => "open",
         };

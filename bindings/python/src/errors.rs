@@ -21,7 +21,7 @@ use veritydb::error::{
     CheckpointError, Corruption, ExportError, InvalidInput, OpenError, ProofError, ReadError,
     ReceiptError, WriteError,
 };
-use veritydb::protocol::ErrorClass as WireClass;
+use veritydb::protocol::{ErrorClass as WireClass, codes};
 use veritydb::sql::{ErrorClass, ExecuteError, PrepareError, QueryError};
 
 /// The exception families of `veritydb/_errors.py`, one per kind of fault.
@@ -368,6 +368,7 @@ impl From<ClientError> for BindingError {
             }
             ClientError::Tls(_) | ClientError::Closed => Family::Network,
             ClientError::Protocol(_) => Family::Protocol,
+            ClientError::Server(wire) if wire.code == codes::STOPPED => Family::Stopped,
             ClientError::Server(wire) => wire_family(wire.class),
             ClientError::Output(io) => return BindingError::io(Family::Storage, message, io),
             _ => Family::Internal,
@@ -435,6 +436,20 @@ mod tests {
 
     fn invalid() -> InvalidInput {
         InvalidInput::StreamName(String::new())
+    }
+
+    #[test]
+    fn a_stopped_log_raises_the_same_family_embedded_and_remote() {
+        let stopped = |e: BindingError| e.family;
+        assert_eq!(stopped(WriteError::Io(io_error()).into()), Family::Stopped);
+        assert_eq!(
+            stopped(WriteError::Stopped("x".into()).into()),
+            Family::Stopped
+        );
+        let remote = ClientError::Server(WireError::new(WireClass::Io, codes::STOPPED, "x"));
+        assert_eq!(stopped(remote.into()), Family::Stopped);
+        let remote_io = ClientError::Server(WireError::new(WireClass::Io, codes::IO, "x"));
+        assert_eq!(stopped(remote_io.into()), Family::Storage);
     }
 
     /// (enum, variant, family it must map to).
