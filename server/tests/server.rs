@@ -578,10 +578,54 @@ fn tenant_isolation_for_every_request_type() {
         .unwrap();
     let (_, answer) = pipeline.recv().unwrap();
     assert_eq!(answer.unwrap_err().code, codes::TENANT_FORBIDDEN);
-    drop(pipeline);
-    tried.insert("execute_prepared");
-    tried.insert("query_prepared");
-    tried.insert("close_prepared");
+    // A statement prepared for beta on beta's connection cannot be named from alpha's: the
+    // statement requests carry no tenant, only an id that is local to its connection.
+    let beta = server.client(
+        &admin
+            .create_token("beta", Role::Reader, &[], None, "b")
+            .unwrap()
+            .1,
+    );
+    let beta_statement = beta
+        .tenant("beta")
+        .unwrap()
+        .prepare("SELECT * FROM patients")
+        .unwrap();
+    let beta_count = beta
+        .tenant("beta")
+        .unwrap()
+        .prepare("SELECT COUNT(*) FROM patients")
+        .unwrap();
+    let mut beta_pipeline = beta.pipeline().unwrap();
+    let beta_ids = [
+        beta_pipeline.prepare(&beta_statement).unwrap(),
+        beta_pipeline.prepare(&beta_count).unwrap(),
+    ];
+    // An id that names a statement on beta's connection and none on alpha's.
+    let foreign = *beta_ids.iter().find(|&&b| b != id).unwrap();
+    for request in [
+        Request::ExecutePrepared {
+            statement: foreign,
+            params: vec![],
+        },
+        Request::QueryPrepared {
+            statement: foreign,
+            params: vec![],
+            at: None,
+        },
+        Request::ClosePrepared { statement: foreign },
+    ] {
+        tried.insert(request.name());
+        pipeline.send(&request).unwrap();
+        let (_, answer) = pipeline.recv().unwrap();
+        assert_eq!(
+            answer.unwrap_err().code,
+            codes::STATEMENT_NOT_FOUND,
+            "{}",
+            request.name()
+        );
+    }
+    drop((pipeline, beta_pipeline));
     // Every request type but the handshake and ping was tried.
     assert!(tried.len() >= 27, "{tried:?}");
     // Nothing reached beta.
@@ -691,7 +735,10 @@ fn audit_and_table_limits_see_the_tables_core_runs_on() {
         .execute("CREATE TABLE \"Patients\" (id INTEGER PRIMARY KEY)", &[])
         .unwrap();
     clinic
-        .execute("CREATE TABLE copies (id INTEGER PRIMARY KEY, name TEXT)", &[])
+        .execute(
+            "CREATE TABLE copies (id INTEGER PRIMARY KEY, name TEXT)",
+            &[],
+        )
         .unwrap();
     clinic.set_table_audited("patients", true).unwrap();
     let size = t.size().unwrap();

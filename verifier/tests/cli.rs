@@ -166,7 +166,22 @@ fn export_exit_codes_and_json() {
 #[test]
 fn export_reports_are_the_same_for_any_number_of_threads() {
     let f = Fixture::new();
-    for file in ["good.export", "trailing.export"] {
+    // Large enough that the CLI splits its batches over threads (it checks batches under 64
+    // frames on one thread), once whole and once with a byte flipped in a late entry.
+    let events = 2000;
+    let big = Log::with_events(NODE, "acme", events);
+    let export = big.export(0, events, &[1000, events], &f.signer);
+    f.write("big.export", &export);
+    let mut tampered = export.clone();
+    let at = tampered.len() * 9 / 10;
+    tampered[at] ^= 0x01;
+    f.write("big-tampered.export", &tampered);
+    for file in [
+        "good.export",
+        "trailing.export",
+        "big.export",
+        "big-tampered.export",
+    ] {
         let reports: Vec<Value> = ["1", "2", "8"]
             .iter()
             .map(|threads| {
@@ -184,6 +199,12 @@ fn export_reports_are_the_same_for_any_number_of_threads() {
         assert!(
             reports.windows(2).all(|pair| pair[0] == pair[1]),
             "{file}: {reports:?}"
+        );
+        let ok = reports[0]["ok"].as_bool();
+        assert_eq!(
+            ok,
+            Some(!file.contains("tampered") && file != "trailing.export"),
+            "{file}"
         );
     }
 }

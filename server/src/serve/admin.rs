@@ -94,11 +94,11 @@ pub(crate) fn handle(
 
 fn administer(shared: &Shared, session: &Session, request: Request) -> Result<Response, Fail> {
     let principal = &session.principal;
-    let actor = &principal.actor;
+    let actor: &str = &principal.actor;
     Ok(match request {
         Request::CreateTenant { tenant: name } => {
             authorize(principal, &Need::NodeAdmin)?;
-            Response::TenantInfo(shared.registry.create_tenant(&actor, &name)?)
+            Response::TenantInfo(shared.registry.create_tenant(actor, &name)?)
         }
         Request::ListTenants => {
             authorize(principal, &Need::NodeAdmin)?;
@@ -115,14 +115,10 @@ fn administer(shared: &Shared, session: &Session, request: Request) -> Result<Re
                 true => authorize(principal, &Need::NodeAdmin)?,
                 false => authorize(principal, &Need::TenantAdmin(&name))?,
             }
-            let (info, secret) = shared.registry.create_token(
-                &actor,
-                &name,
-                role,
-                &tables,
-                expires_at_us,
-                &label,
-            )?;
+            let (info, secret) =
+                shared
+                    .registry
+                    .create_token(actor, &name, role, &tables, expires_at_us, &label)?;
             Response::TokenCreated { info, secret }
         }
         Request::RevokeToken { token_id } => {
@@ -137,7 +133,7 @@ fn administer(shared: &Shared, session: &Session, request: Request) -> Result<Re
                 true => authorize(principal, &Need::NodeAdmin)?,
                 false => authorize(principal, &Need::TenantAdmin(&info.tenant))?,
             }
-            shared.registry.revoke_token(&actor, &token_id)?;
+            shared.registry.revoke_token(actor, &token_id)?;
             Response::Ok
         }
         Request::SetTableAudited {
@@ -149,7 +145,7 @@ fn administer(shared: &Shared, session: &Session, request: Request) -> Result<Re
             tenant(shared, session, &name)?;
             shared
                 .registry
-                .set_table_audited(&actor, &name, &table, audited)?;
+                .set_table_audited(actor, &name, &table, audited)?;
             Response::Ok
         }
         Request::Status => {

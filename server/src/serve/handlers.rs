@@ -122,7 +122,7 @@ fn dispatch(
             session,
             id,
             &tenant,
-            statements,
+            &statements,
             &expectations,
             reply,
         ),
@@ -384,7 +384,7 @@ fn batch(
     session: &Session,
     id: u64,
     tenant_name: &str,
-    statements: Vec<BatchStatement>,
+    statements: &[BatchStatement],
     expectations: &[veritydb::protocol::Expectation],
     reply: &mut Reply<'_>,
 ) -> Outcome {
@@ -392,7 +392,7 @@ fn batch(
     let t = tenant(shared, session, tenant_name)?;
     // Text statements are parsed by core here, once; prepared ones were at prepare time.
     let mut parsed = Vec::new();
-    for s in &statements {
+    for s in statements {
         if let BatchStatement::Sql { sql, .. } = s {
             let statement = t.prepare(sql).map_err(|e| errors::from_prepare(&e))?;
             parsed.push((statement.shape(), statement));
@@ -400,7 +400,7 @@ fn batch(
     }
     let mut parsed = parsed.iter();
     let mut steps: Vec<(&Shape, &Statement, &str, &[Value])> = Vec::with_capacity(statements.len());
-    for s in &statements {
+    for s in statements {
         steps.push(match s {
             BatchStatement::Sql { sql, params } => {
                 let (shape, statement) = parsed.next().expect("one parsed per text statement");
