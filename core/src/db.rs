@@ -34,6 +34,7 @@ pub struct Options {
     segment_bytes_max: u64,
     state_interval_bytes: u64,
     preallocate_segments: bool,
+    direct_io: bool,
     /// SQL projections in memory instead of files in the storage (`open_in_memory`).
     projections_in_memory: bool,
     projection_sync_entries: u64,
@@ -52,6 +53,7 @@ impl Default for Options {
             segment_bytes_max: limits::SEGMENT_BYTES_MAX,
             state_interval_bytes: limits::STATE_INTERVAL_BYTES,
             preallocate_segments: false,
+            direct_io: true,
             projections_in_memory: false,
             projection_sync_entries: limits::SQL_PROJECTION_SYNC_ENTRIES,
         }
@@ -120,6 +122,15 @@ impl Options {
         self
     }
 
+    /// Whether a database opened from a path appends its log with direct I/O where the file
+    /// system allows it (default true): log bytes skip the page cache, which keeps the kernel's
+    /// cost per entry flat as the log grows. Off, every write is buffered
+    /// (`veritydb bench append --buffered-io` compares).
+    pub fn direct_io(mut self, enabled: bool) -> Options {
+        self.direct_io = enabled;
+        self
+    }
+
     /// Make a tenant's SQL projection durable after this many applied entries (default
     /// `SQL_PROJECTION_SYNC_ENTRIES`): the most an open after a crash replays from the log.
     /// Smaller means faster recovery and more fsyncs.
@@ -169,6 +180,7 @@ impl Db {
             std::io::ErrorKind::WouldBlock => OpenError::InUse(e.to_string()),
             _ => OpenError::Io(e),
         })?;
+        let storage = storage.direct_io(options.direct_io);
         Db::open_storage(Arc::new(storage), options)
     }
 
@@ -194,6 +206,7 @@ impl Db {
             segment_bytes_max,
             state_interval_bytes,
             preallocate_segments,
+            direct_io: _,
             projections_in_memory,
             projection_sync_entries,
         } = options;

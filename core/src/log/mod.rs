@@ -472,7 +472,7 @@ impl Log {
         for chunk in &flush.chunks {
             if let Some(previous_end) = chunk.creates_segment {
                 let file = self.roll_over(chunk.segment, previous_end)?;
-                file.write_all_at(&chunk.bytes, chunk.offset)?;
+                file.append_at(&chunk.bytes, chunk.offset)?;
                 file.sync()?;
                 self.storage.sync_dir("segments")?;
                 self.segments_lock()
@@ -483,7 +483,7 @@ impl Log {
                 continue;
             }
             let file = self.segment_file(chunk.segment)?;
-            file.write_all_at(&chunk.bytes, chunk.offset)?;
+            file.append_at(&chunk.bytes, chunk.offset)?;
             unsynced = Some(file);
         }
         // The derived tree and index bytes need no fsync: when there are many, write them on

@@ -1,12 +1,16 @@
 //! [`Storage`] on a real directory, with positional I/O and `fdatasync`. The directory is locked
-//! for the life of the `FileStorage` so two processes never write one log.
+//! for the life of the `FileStorage` so two processes never write one log. Appends
+//! (`append_at`) use direct I/O where the file system allows it (`super::direct`); reads and
+//! other writes go through the page cache, which the kernel keeps coherent with direct writes.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::direct::Appender;
 use super::{Storage, StorageFile};
 
 /// Files under one directory.
@@ -15,6 +19,10 @@ pub struct FileStorage {
     root: PathBuf,
     /// Held open for its advisory lock.
     _lock: File,
+    /// Direct-I/O appends, shared by the storage's files; `None` when turned off.
+    appender: Option<Arc<Mutex<Appender>>>,
+    /// Tells the files apart for the appender.
+    next_key: AtomicU64,
 }
 
 impl FileStorage {
@@ -36,7 +44,19 @@ impl FileStorage {
             ),
             fs::TryLockError::Error(e) => e,
         })?;
-        Ok(FileStorage { root, _lock: lock })
+        Ok(FileStorage {
+            root,
+            _lock: lock,
+            appender: Some(Arc::default()),
+            next_key: AtomicU64::new(1),
+        })
+    }
+
+    /// Whether appends use direct I/O where the file system allows it (default true). Off,
+    /// every write goes through the page cache.
+    pub fn direct_io(mut self, enabled: bool) -> FileStorage {
+        self.appender = enabled.then(Arc::default);
+        self
     }
 
     /// The directory.
@@ -73,7 +93,11 @@ impl Storage for FileStorage {
             .truncate(false)
             .mode(0o600)
             .open(&full)?;
-        Ok(Arc::new(DiskFile { file }))
+        Ok(Arc::new(DiskFile {
+            file,
+            key: self.next_key.fetch_add(1, Ordering::Relaxed),
+            appender: self.appender.clone(),
+        }))
     }
 
     fn exists(&self, path: &str) -> io::Result<bool> {
@@ -123,6 +147,22 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[derive(Debug)]
 struct DiskFile {
     file: File,
+    key: u64,
+    appender: Option<Arc<Mutex<Appender>>>,
+}
+
+impl DiskFile {
+    fn appender(&self) -> Option<MutexGuard<'_, Appender>> {
+        // The appender's state is a cache of file bytes; after a panic mid-append its kept
+        // tail is forgotten below, so continuing is sound.
+        self.appender.as_ref().map(|a| {
+            a.lock().unwrap_or_else(|poisoned| {
+                let mut appender = poisoned.into_inner();
+                appender.forget(self.key);
+                appender
+            })
+        })
+    }
 }
 
 impl StorageFile for DiskFile {
@@ -135,10 +175,23 @@ impl StorageFile for DiskFile {
     }
 
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        if let Some(mut appender) = self.appender() {
+            appender.forget(self.key);
+        }
         self.file.write_all_at(buf, offset)
     }
 
+    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        match self.appender() {
+            Some(mut appender) => appender.append_at(self.key, &self.file, buf, offset),
+            None => self.file.write_all_at(buf, offset),
+        }
+    }
+
     fn set_len(&self, len: u64) -> io::Result<()> {
+        if let Some(mut appender) = self.appender() {
+            appender.forget(self.key);
+        }
         self.file.set_len(len)
     }
 

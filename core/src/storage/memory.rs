@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng as _, SeedableRng as _};
 
-use super::{Storage, StorageFile};
+use super::{APPEND_BLOCK_BYTES, Storage, StorageFile};
 
 /// Files in memory with optional fault injection. Clones share the same files.
 #[derive(Debug, Clone, Default)]
@@ -399,6 +399,19 @@ impl StorageFile for MemHandle {
             old_len,
         });
         Ok(())
+    }
+
+    /// Like a direct-I/O file: the block the append ends in is written whole, zeros after.
+    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        let end = offset as usize + buf.len();
+        let mut padded =
+            Vec::with_capacity(end.next_multiple_of(APPEND_BLOCK_BYTES) - offset as usize);
+        padded.extend_from_slice(buf);
+        padded.resize(
+            end.next_multiple_of(APPEND_BLOCK_BYTES) - offset as usize,
+            0,
+        );
+        self.write_all_at(&padded, offset)
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {

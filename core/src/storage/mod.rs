@@ -7,8 +7,11 @@
 //! crash only after `sync` of that file returns Ok; a file's name (creation, rename) survives
 //! a crash only after a later `sync_dir` of the directory holding it (and, for a new
 //! directory, of its parent). After a failed `sync` nothing about the unsynced
-//! bytes is known.
+//! bytes is known. `append_at` may leave zeros after what it wrote, up to the next multiple of
+//! [`APPEND_BLOCK_BYTES`]: the log appends segment frames with it, and recovery reads zeros
+//! after the last frame as the end.
 
+mod direct;
 mod file;
 mod memory;
 
@@ -17,6 +20,10 @@ use std::io;
 use std::sync::Arc;
 
 pub use file::FileStorage;
+
+/// The block that `append_at` writes whole: a multiple of every disk's logical block, as
+/// direct I/O requires.
+pub const APPEND_BLOCK_BYTES: usize = 4096;
 pub use memory::{CrashOptions, MemoryStorage};
 
 /// A directory of named files. Paths are relative, `/`-separated, without `..`.
@@ -44,6 +51,12 @@ pub trait StorageFile: Send + Sync + fmt::Debug {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
     /// Writes all of `buf` at `offset`, growing the file if needed.
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
+    /// Writes all of `buf` at `offset` of a file whose bytes after `offset` do not matter:
+    /// the bytes from `offset + buf.len()` up to the next multiple of [`APPEND_BLOCK_BYTES`]
+    /// may become zeros. Files may serve it with direct I/O, bypassing the page cache.
+    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+        self.write_all_at(buf, offset)
+    }
     /// Truncates or extends the file.
     fn set_len(&self, len: u64) -> io::Result<()>;
     /// Makes the file's bytes survive a crash.
