@@ -469,10 +469,15 @@ impl Log {
 
     fn write_flush(&self, flush: &Flush) -> io::Result<()> {
         let mut unsynced: Option<Arc<dyn StorageFile>> = None;
-        for chunk in &flush.chunks {
+        // Chunks that continue one another in one segment are written with one call: with
+        // direct I/O each call is a trip to the disk, and a flush can carry a batch from each
+        // of many writers.
+        let mut run: Vec<&[u8]> = Vec::new();
+        let mut chunks = flush.chunks.iter().peekable();
+        while let Some(chunk) = chunks.next() {
             if let Some(previous_end) = chunk.creates_segment {
                 let file = self.roll_over(chunk.segment, previous_end)?;
-                file.append_at(&chunk.bytes, chunk.offset)?;
+                file.append_at(&[&chunk.bytes], chunk.offset)?;
                 file.sync()?;
                 self.storage.sync_dir("segments")?;
                 self.segments_lock()
@@ -482,8 +487,20 @@ impl Log {
                 }
                 continue;
             }
+            run.push(&chunk.bytes);
+            let end = chunk.offset + chunk.bytes.len() as u64;
+            let continued = chunks.peek().is_some_and(|next| {
+                next.creates_segment.is_none()
+                    && next.segment == chunk.segment
+                    && next.offset == end
+            });
+            if continued {
+                continue;
+            }
+            let start = end - run.iter().map(|bytes| bytes.len() as u64).sum::<u64>();
             let file = self.segment_file(chunk.segment)?;
-            file.append_at(&chunk.bytes, chunk.offset)?;
+            file.append_at(&run, start)?;
+            run.clear();
             unsynced = Some(file);
         }
         // The derived tree and index bytes need no fsync: when there are many, write them on

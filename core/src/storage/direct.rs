@@ -46,16 +46,17 @@ struct Current {
 }
 
 impl Appender {
-    /// Appends `buf` at `offset` of the file `key`, open buffered as `buffered`.
+    /// Appends `parts`, one after another, at `offset` of the file `key`, open buffered as
+    /// `buffered`.
     pub(super) fn append_at(
         &mut self,
         key: u64,
         buffered: &File,
-        buf: &[u8],
+        parts: &[&[u8]],
         offset: u64,
     ) -> io::Result<()> {
         if self.unsupported {
-            return buffered.write_all_at(buf, offset);
+            return write_buffered(buffered, parts, offset);
         }
         if self.current.as_ref().is_none_or(|c| c.key != key) {
             self.current = None;
@@ -69,7 +70,7 @@ impl Appender {
                 }
                 None => {
                     self.unsupported = true;
-                    return buffered.write_all_at(buf, offset);
+                    return write_buffered(buffered, parts, offset);
                 }
             }
         }
@@ -78,14 +79,14 @@ impl Appender {
             None => self.staging.insert(AlignedBuffer::new(STAGING_BYTES)?),
         };
         let current = self.current.as_mut().expect("opened above");
-        let result = write_blocks(current, staging.bytes_mut(), buffered, buf, offset);
+        let result = write_blocks(current, staging.bytes_mut(), buffered, parts, offset);
         match result {
             Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
                 // EINVAL: this file system takes no direct I/O (or not with this alignment).
-                // The refused write changed nothing; writing all of `buf` again is harmless.
+                // The refused write changed nothing; writing all the parts again is harmless.
                 self.unsupported = true;
                 self.current = None;
-                buffered.write_all_at(buf, offset)
+                write_buffered(buffered, parts, offset)
             }
             Err(e) => {
                 current.tail = None;
@@ -105,26 +106,52 @@ impl Appender {
     }
 }
 
-/// Writes `buf` at `offset` through `current.direct`, one staging buffer at a time.
+/// Writes `parts` one after another from `offset` through the page cache.
+pub(super) fn write_buffered(file: &File, parts: &[&[u8]], mut offset: u64) -> io::Result<()> {
+    for part in parts {
+        file.write_all_at(part, offset)?;
+        offset += part.len() as u64;
+    }
+    Ok(())
+}
+
+/// Writes `parts` at `offset` through `current.direct`: as many as fit in the staging buffer
+/// per system call (a flush of many small batches is one write, not one per batch).
 fn write_blocks(
     current: &mut Current,
     staging: &mut [u8],
     buffered: &File,
-    mut buf: &[u8],
+    parts: &[&[u8]],
     mut offset: u64,
 ) -> io::Result<()> {
     let block = APPEND_BLOCK_BYTES as u64;
-    while !buf.is_empty() {
+    let mut parts = parts.iter().copied();
+    let mut part: &[u8] = &[];
+    loop {
         let block_start = offset - offset % block;
         let head = (offset - block_start) as usize;
+        let mut end = head;
+        while end < staging.len() {
+            if part.is_empty() {
+                match parts.next() {
+                    Some(next) => part = next,
+                    None => break,
+                }
+                continue;
+            }
+            let n = part.len().min(staging.len() - end);
+            staging[end..end + n].copy_from_slice(&part[..n]);
+            part = &part[n..];
+            end += n;
+        }
+        if end == head {
+            return Ok(());
+        }
         if current.tail != Some((block_start, head)) {
             current.tail = None;
             read_head(buffered, &mut staging[..head], block_start)?;
         }
-        let n = buf.len().min(staging.len() - head);
-        let end = head + n;
         let padded = end.next_multiple_of(APPEND_BLOCK_BYTES);
-        staging[head..end].copy_from_slice(&buf[..n]);
         staging[end..padded].fill(0);
         current
             .direct
@@ -132,10 +159,8 @@ fn write_blocks(
         let whole = end - end % APPEND_BLOCK_BYTES;
         staging.copy_within(whole..end, 0);
         current.tail = Some((block_start + whole as u64, end - whole));
-        offset += n as u64;
-        buf = &buf[n..];
+        offset += (end - head) as u64;
     }
-    Ok(())
 }
 
 /// Fills `head` with the file's bytes from `offset`, zeros where the file ends first.
@@ -252,7 +277,7 @@ mod tests {
         for (i, &size) in sizes.iter().enumerate() {
             let bytes: Vec<u8> = (0..size).map(|j| (i * 31 + j % 251) as u8 | 1).collect();
             appender
-                .append_at(1, &file, &bytes, expected.len() as u64)
+                .append_at(1, &file, &[&bytes], expected.len() as u64)
                 .expect("append");
             expected.extend_from_slice(&bytes);
             let mut back = vec![0u8; expected.len()];
@@ -274,18 +299,41 @@ mod tests {
         let file = appender_file(dir.path(), "segment");
         let mut appender = Appender::default();
         appender
-            .append_at(1, &file, &[1u8; 100], 0)
+            .append_at(1, &file, &[&[1u8; 100]], 0)
             .expect("append");
         file.write_all_at(&[2u8; 50], 50).expect("buffered write");
         appender.forget(1);
         appender
-            .append_at(1, &file, &[3u8; 10], 100)
+            .append_at(1, &file, &[&[3u8; 10]], 100)
             .expect("append");
         let mut back = vec![0u8; 110];
         file.read_exact_at(&mut back, 0).expect("read");
         assert_eq!(&back[..50], &[1u8; 50]);
         assert_eq!(&back[50..100], &[2u8; 50]);
         assert_eq!(&back[100..], &[3u8; 10]);
+    }
+
+    /// Many parts, some empty, some spanning staging buffers, land one after another.
+    #[test]
+    fn parts_are_written_in_order() {
+        let dir = disk_dir();
+        let file = appender_file(dir.path(), "segment");
+        let mut appender = Appender::default();
+        let owned: Vec<Vec<u8>> = (0..200usize)
+            .map(|i| vec![(i % 250) as u8 + 1; (i * 977) % 20_000])
+            .collect();
+        let parts: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+        appender
+            .append_at(1, &file, &parts[..100], 10)
+            .expect("first");
+        let first: usize = owned[..100].iter().map(Vec::len).sum();
+        appender
+            .append_at(1, &file, &parts[100..], 10 + first as u64)
+            .expect("second");
+        let expected: Vec<u8> = std::iter::repeat_n(0u8, 10).chain(owned.concat()).collect();
+        let mut back = vec![0u8; expected.len()];
+        file.read_exact_at(&mut back, 0).expect("read");
+        assert!(back == expected, "bytes differ");
     }
 
     /// A file renamed after it was opened is still the one appended to.
@@ -297,7 +345,7 @@ mod tests {
             .expect("rename");
         let mut appender = Appender::default();
         appender
-            .append_at(1, &file, b"after rename", 0)
+            .append_at(1, &file, &[b"after rename"], 0)
             .expect("append");
         let back = std::fs::read(dir.path().join("segment")).expect("read");
         assert_eq!(&back[..12], b"after rename");
@@ -310,9 +358,11 @@ mod tests {
         let file_a = appender_file(dir.path(), "a");
         let file_b = appender_file(dir.path(), "b");
         let mut appender = Appender::default();
-        appender.append_at(1, &file_a, b"aaaa", 0).expect("a");
-        appender.append_at(2, &file_b, b"bbbbbb", 0).expect("b");
-        appender.append_at(1, &file_a, b"AA", 4).expect("a again");
+        appender.append_at(1, &file_a, &[b"aaaa"], 0).expect("a");
+        appender.append_at(2, &file_b, &[b"bbbbbb"], 0).expect("b");
+        appender
+            .append_at(1, &file_a, &[b"AA"], 4)
+            .expect("a again");
         let mut a = [0u8; 6];
         file_a.read_exact_at(&mut a, 0).expect("read a");
         assert_eq!(&a, b"aaaaAA");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::direct::Appender;
+use super::direct::{self, Appender};
 use super::{Storage, StorageFile};
 
 /// Files under one directory.
@@ -181,10 +181,10 @@ impl StorageFile for DiskFile {
         self.file.write_all_at(buf, offset)
     }
 
-    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
+    fn append_at(&self, parts: &[&[u8]], offset: u64) -> io::Result<()> {
         match self.appender() {
-            Some(mut appender) => appender.append_at(self.key, &self.file, buf, offset),
-            None => self.file.write_all_at(buf, offset),
+            Some(mut appender) => appender.append_at(self.key, &self.file, parts, offset),
+            None => direct::write_buffered(&self.file, parts, offset),
         }
     }
 

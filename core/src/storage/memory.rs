@@ -401,16 +401,17 @@ impl StorageFile for MemHandle {
         Ok(())
     }
 
-    /// Like a direct-I/O file: the block the append ends in is written whole, zeros after.
-    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        let end = offset as usize + buf.len();
-        let mut padded =
-            Vec::with_capacity(end.next_multiple_of(APPEND_BLOCK_BYTES) - offset as usize);
-        padded.extend_from_slice(buf);
-        padded.resize(
-            end.next_multiple_of(APPEND_BLOCK_BYTES) - offset as usize,
-            0,
-        );
+    /// Like a direct-I/O file: one write of all the parts, the block it ends in written
+    /// whole, zeros after.
+    fn append_at(&self, parts: &[&[u8]], offset: u64) -> io::Result<()> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let padded_len =
+            (offset as usize + len).next_multiple_of(APPEND_BLOCK_BYTES) - offset as usize;
+        let mut padded = Vec::with_capacity(padded_len);
+        for part in parts {
+            padded.extend_from_slice(part);
+        }
+        padded.resize(padded_len, 0);
         self.write_all_at(&padded, offset)
     }
 

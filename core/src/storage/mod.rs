@@ -51,11 +51,16 @@ pub trait StorageFile: Send + Sync + fmt::Debug {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
     /// Writes all of `buf` at `offset`, growing the file if needed.
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()>;
-    /// Writes all of `buf` at `offset` of a file whose bytes after `offset` do not matter:
-    /// the bytes from `offset + buf.len()` up to the next multiple of [`APPEND_BLOCK_BYTES`]
-    /// may become zeros. Files may serve it with direct I/O, bypassing the page cache.
-    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.write_all_at(buf, offset)
+    /// Writes `parts`, one after another, from `offset` of a file whose bytes after `offset`
+    /// do not matter: the bytes after the last part up to the next multiple of
+    /// [`APPEND_BLOCK_BYTES`] may become zeros. Files may serve it with direct I/O, bypassing
+    /// the page cache.
+    fn append_at(&self, parts: &[&[u8]], mut offset: u64) -> io::Result<()> {
+        for part in parts {
+            self.write_all_at(part, offset)?;
+            offset += part.len() as u64;
+        }
+        Ok(())
     }
     /// Truncates or extends the file.
     fn set_len(&self, len: u64) -> io::Result<()>;

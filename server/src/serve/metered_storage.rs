@@ -74,8 +74,8 @@ impl StorageFile for MeteredFile {
     fn write_all_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
         self.inner.write_all_at(buf, offset)
     }
-    fn append_at(&self, buf: &[u8], offset: u64) -> io::Result<()> {
-        self.inner.append_at(buf, offset)
+    fn append_at(&self, parts: &[&[u8]], offset: u64) -> io::Result<()> {
+        self.inner.append_at(parts, offset)
     }
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.inner.set_len(len)
