@@ -22,6 +22,7 @@ pub mod limits;
 mod log;
 pub mod merkle;
 mod node;
+mod par;
 pub mod protocol;
 mod receipt;
 pub mod sql;

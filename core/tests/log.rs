@@ -83,6 +83,40 @@ fn bad_input_is_refused_with_clear_errors() {
     assert_eq!(t.size(), 0);
 }
 
+/// Large batches are encoded by several threads: the error is still the first bad entry's,
+/// nothing of the batch is written, and a good batch reads back whole and in order.
+#[test]
+fn large_batches_refuse_their_first_bad_entry_and_keep_order() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    let events: Vec<String> = (0..1000).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+    let mut batch: Vec<(&str, &str)> = events.iter().map(|e| ("s", e.as_str())).collect();
+    batch[700] = ("s", "{not json");
+    batch[900] = ("", "1");
+    let err = t.append_batch(&batch).unwrap_err();
+    assert!(err.to_string().contains("not valid JSON"), "{err}");
+    batch[700] = ("s", &events[700]);
+    let err = t.append_batch(&batch).unwrap_err();
+    assert!(!err.to_string().contains("not valid JSON"), "{err}");
+    assert_eq!(t.size(), 0);
+    batch[900] = ("s", &events[900]);
+    assert_eq!(t.append_batch(&batch).unwrap(), 0..1000);
+    let read = t.read("s", 0, 1000).unwrap();
+    assert_eq!(read.len(), 1000);
+    for (i, e) in read.iter().enumerate() {
+        assert_eq!(
+            (e.position, e.data.as_str()),
+            (i as u64, events[i].as_str())
+        );
+    }
+    let mut tree = merkle::MemoryTree::new();
+    for e in &t.entries(0, 1000).unwrap() {
+        tree.append(e.leaf());
+    }
+    let cp = t.checkpoint().unwrap();
+    assert_eq!((cp.size, cp.root), (1000, tree.root()));
+}
+
 #[test]
 fn checkpoints_are_idempotent_and_listed() {
     let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();

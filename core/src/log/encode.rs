@@ -6,7 +6,7 @@
 //! Under the lock the writer checks that the tenant is still at that position (otherwise it
 //! encodes again) and only then fills in chain and CRC, which must be sequential.
 
-use rayon::prelude::*;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::AppendItem;
 use super::frame::{self, FRAME_PREFIX_BYTES, SealScheme};
@@ -15,9 +15,13 @@ use crate::entry::{self, FieldParts, Hash, Header, InvalidInput, TenantName};
 use crate::error::WriteError;
 use crate::limits;
 use crate::merkle::CompactRange;
+use crate::par;
 
 /// Batches at least this large are encoded on every core.
 const PARALLEL_ENCODE_ENTRIES_MIN: usize = 64;
+/// Entries per job when a batch is encoded on every core: small enough that the threads
+/// finish together, large enough that taking a job costs nothing next to it.
+const ENCODE_CHUNK_ENTRIES: usize = 32;
 
 /// A batch encoded for positions `start..start + entries.len()` at `timestamp_us`.
 pub(crate) struct EncodedBatch {
@@ -71,7 +75,7 @@ impl EncodedBatch {
             (range, nodes)
         };
         let (chain, (range, nodes)) = if entries.len() >= PARALLEL_ENCODE_ENTRIES_MIN {
-            rayon::join(chain_part, tree_part)
+            par::join_here(chain_part, tree_part)
         } else {
             (chain_part(), tree_part())
         };
@@ -114,26 +118,44 @@ pub(crate) fn encode_batch<T: AppendItem>(
         rest = tail;
     }
     let count = items.len();
-    let encode = |(i, (slice, (item, salt))): (usize, (&mut &mut [u8], (&T, &Hash)))| {
+    let encode = |i: usize, slice: &mut [u8], item: &T, salt: &Hash| {
         encode_entry(ctx, i as u64, (count - 1 - i) as u32, item, salt, slice)
     };
-    let leaves: Result<Vec<Hash>, InvalidInput> = if count >= PARALLEL_ENCODE_ENTRIES_MIN {
-        slices
-            .par_iter_mut()
-            .zip(items.par_iter().zip(salts.par_iter()))
+    let mut leaves = vec![[0u8; 32]; count];
+    if count >= PARALLEL_ENCODE_ENTRIES_MIN {
+        let failures = Mutex::new(Vec::new());
+        let jobs: Vec<_> = slices
+            .chunks_mut(ENCODE_CHUNK_ENTRIES)
+            .zip(leaves.chunks_mut(ENCODE_CHUNK_ENTRIES))
             .enumerate()
-            .map(encode)
-            .collect()
+            .collect();
+        par::run_shared(jobs, |(c, (slices, leaves))| {
+            let first = c * ENCODE_CHUNK_ENTRIES;
+            for (j, (slice, leaf)) in slices.iter_mut().zip(leaves).enumerate() {
+                let i = first + j;
+                match encode(i, slice, &items[i], &salts[i]) {
+                    Ok(hash) => *leaf = hash,
+                    Err(e) => {
+                        lock(&failures).push((i, e));
+                        return;
+                    }
+                }
+            }
+        });
+        // The error of the first bad entry, whichever thread found it.
+        let failures = failures
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, e)) = failures.into_iter().min_by_key(|(i, _)| *i) {
+            return Err(e.into());
+        }
     } else {
-        slices
-            .iter_mut()
-            .zip(items.iter().zip(salts.iter()))
-            .enumerate()
-            .map(encode)
-            .collect()
-    };
+        for (i, (slice, leaf)) in slices.iter_mut().zip(&mut leaves).enumerate() {
+            *leaf = encode(i, slice, &items[i], &salts[i])?;
+        }
+    }
     let mut offset = 0;
-    let entries = leaves?
+    let entries = leaves
         .into_iter()
         .zip(&lens)
         .map(|(leaf, &len)| {
@@ -270,4 +292,8 @@ impl SliceWriter<'_> {
         self.out[self.at..self.at + bytes.len()].copy_from_slice(bytes);
         self.at += bytes.len();
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -508,7 +508,7 @@ impl Log {
         // them to another thread would cost more than writing them.
         let sync = || unsynced.map_or(Ok(()), |file| file.sync());
         if flush.derived.len() >= PARALLEL_DERIVED_BYTES_MIN {
-            let (synced, derived) = rayon::join(sync, || flush.derived.apply());
+            let (synced, derived) = crate::par::join_here(sync, || flush.derived.apply());
             synced.and(derived)
         } else {
             flush.derived.apply().and_then(|()| sync())
