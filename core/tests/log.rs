@@ -98,6 +98,7 @@ fn large_batches_refuse_their_first_bad_entry_and_keep_order() {
     batch[700] = ("s", &events[700]);
     let err = t.append_batch(&batch).unwrap_err();
     assert!(!err.to_string().contains("not valid JSON"), "{err}");
+    assert!(err.to_string().contains("invalid stream name"), "{err}");
     assert_eq!(t.size(), 0);
     batch[900] = ("s", &events[900]);
     assert_eq!(t.append_batch(&batch).unwrap(), 0..1000);

@@ -6,8 +6,6 @@
 //! Under the lock the writer checks that the tenant is still at that position (otherwise it
 //! encodes again) and only then fills in chain and CRC, which must be sequential.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
-
 use super::AppendItem;
 use super::frame::{self, FRAME_PREFIX_BYTES, SealScheme};
 use super::tenant::SealedTail;
@@ -123,30 +121,31 @@ pub(crate) fn encode_batch<T: AppendItem>(
     };
     let mut leaves = vec![[0u8; 32]; count];
     if count >= PARALLEL_ENCODE_ENTRIES_MIN {
-        let failures = Mutex::new(Vec::new());
+        // One error slot per job: a job stops at its first bad entry, so the first filled
+        // slot in job order holds the batch's first bad entry, whichever thread found it.
+        let mut errors: Vec<Option<InvalidInput>> = (0..count.div_ceil(ENCODE_CHUNK_ENTRIES))
+            .map(|_| None)
+            .collect();
         let jobs: Vec<_> = slices
             .chunks_mut(ENCODE_CHUNK_ENTRIES)
             .zip(leaves.chunks_mut(ENCODE_CHUNK_ENTRIES))
+            .zip(&mut errors)
             .enumerate()
             .collect();
-        par::run_shared(jobs, |(c, (slices, leaves))| {
+        par::run_shared(jobs, |(c, ((slices, leaves), error))| {
             let first = c * ENCODE_CHUNK_ENTRIES;
             for (j, (slice, leaf)) in slices.iter_mut().zip(leaves).enumerate() {
                 let i = first + j;
                 match encode(i, slice, &items[i], &salts[i]) {
                     Ok(hash) => *leaf = hash,
                     Err(e) => {
-                        lock(&failures).push((i, e));
+                        *error = Some(e);
                         return;
                     }
                 }
             }
         });
-        // The error of the first bad entry, whichever thread found it.
-        let failures = failures
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, e)) = failures.into_iter().min_by_key(|(i, _)| *i) {
+        if let Some(e) = errors.into_iter().flatten().next() {
             return Err(e.into());
         }
     } else {
@@ -292,8 +291,4 @@ impl SliceWriter<'_> {
         self.out[self.at..self.at + bytes.len()].copy_from_slice(bytes);
         self.at += bytes.len();
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
