@@ -328,6 +328,27 @@ pub struct Event {
     pub data: String,
 }
 
+/// A batch queued by [`Tenant::submit_batch`], not yet acknowledged.
+#[must_use = "a submitted batch is acknowledged only when `wait` returns"]
+pub struct PendingBatch {
+    log: Arc<Log>,
+    queued: crate::log::Queued,
+}
+
+impl PendingBatch {
+    /// Waits until the batch is durable; returns its positions. An error means the batch was
+    /// not acknowledged: the write or sync failed and the log stopped (as for `append_batch`).
+    pub fn wait(self) -> Result<Range<u64>, WriteError> {
+        self.log.wait(self.queued)
+    }
+}
+
+impl std::fmt::Debug for PendingBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingBatch").finish_non_exhaustive()
+    }
+}
+
 /// One tenant's log.
 #[derive(Clone)]
 pub struct Tenant {
@@ -414,14 +435,45 @@ impl Tenant {
 
     /// Appends events atomically: all are durable, or none is.
     pub fn append_batch(&self, events: &[(&str, &str)]) -> Result<Range<u64>, WriteError> {
-        let items: Vec<EventItem<'_>> = events
+        self.log().append(self.id, &self.event_items(events))
+    }
+
+    /// Queues events as one atomic batch, like [`Tenant::append_batch`], and returns as soon
+    /// as they are encoded and positioned, without waiting for the disk. A background thread
+    /// writes and syncs the batch while the caller prepares its next one;
+    /// [`PendingBatch::wait`] returns once it is durable. Until then nothing is acknowledged:
+    /// after a crash the batch is present whole or not at all. Batches submitted in order get
+    /// positions in that order.
+    ///
+    /// ```
+    /// let db = veritydb::Db::open_in_memory()?;
+    /// let tenant = db.tenant("acme")?;
+    /// let first = tenant.submit_batch(&[("orders", r#"{"id":1}"#)])?;
+    /// let second = tenant.submit_batch(&[("orders", r#"{"id":2}"#)])?;
+    /// assert_eq!(first.wait()?, 0..1);
+    /// assert_eq!(second.wait()?, 1..2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn submit_batch(&self, events: &[(&str, &str)]) -> Result<PendingBatch, WriteError> {
+        let queued = self
+            .db
+            .inner
+            .log
+            .submit(self.id, &self.event_items(events))?;
+        Ok(PendingBatch {
+            log: Arc::clone(&self.db.inner.log),
+            queued,
+        })
+    }
+
+    fn event_items<'a>(&'a self, events: &[(&'a str, &'a str)]) -> Vec<EventItem<'a>> {
+        events
             .iter()
             .map(|(stream, json)| EventItem {
                 actor: &self.actor,
                 fields: [("stream", stream.as_bytes()), ("event", json.as_bytes())],
             })
-            .collect();
-        self.log().append(self.id, &items)
+            .collect()
     }
 
     /// Appends entries of any kind atomically (for layers above the log, such as SQL).

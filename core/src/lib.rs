@@ -29,7 +29,7 @@ pub mod sql;
 pub mod storage;
 
 pub use checkpoint::{Checkpoint, NodeKey};
-pub use db::{Db, Event, Options, Tenant};
+pub use db::{Db, Event, Options, PendingBatch, Tenant};
 pub use entry::{Field, Hash, Kind};
 pub use error::Error;
 pub use export::{EXPORT_MAGIC, EXPORT_VERSION, ExportOptions, ExportSummary, ExportWriter};

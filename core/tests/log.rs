@@ -230,3 +230,75 @@ fn the_node_refuses_to_sign_a_checkpoint_inconsistent_with_its_last_one() {
         &proof
     ));
 }
+
+#[test]
+fn submitted_batches_keep_their_order_and_mix_with_appends() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    let events: Vec<String> = (0..300).map(|i| format!(r#"{{"i":{i}}}"#)).collect();
+    let mut pending = Vec::new();
+    let mut expected = Vec::new();
+    let mut next = 0u64;
+    for (i, chunk) in events.chunks(30).enumerate() {
+        let batch: Vec<(&str, &str)> = chunk.iter().map(|e| ("s", e.as_str())).collect();
+        let positions = next..next + batch.len() as u64;
+        next = positions.end;
+        if i % 3 == 2 {
+            // A synchronous append after submitted ones is positioned after them and is
+            // durable together with them.
+            assert_eq!(t.append_batch(&batch).unwrap(), positions);
+            assert!(t.size() >= positions.end);
+        } else {
+            pending.push(t.submit_batch(&batch).unwrap());
+            expected.push(positions);
+        }
+    }
+    // A refused batch is refused at submit and leaves nothing behind.
+    assert!(t.submit_batch(&[("", "1")]).is_err());
+    assert!(t.submit_batch(&[("s", "{not json")]).is_err());
+    for (p, positions) in pending.into_iter().zip(expected) {
+        assert_eq!(p.wait().unwrap(), positions);
+    }
+    assert_eq!(t.submit_batch(&[]).unwrap().wait().unwrap(), 300..300);
+    let read = t.read("s", 0, 300).unwrap();
+    let data: Vec<&str> = read.iter().map(|e| e.data.as_str()).collect();
+    assert_eq!(data, events.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(t.size(), 300);
+}
+
+#[test]
+fn a_submitted_batch_nobody_waits_for_is_flushed_before_close() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Db::open_with(dir.path(), options()).unwrap();
+        let t = db.tenant("acme").unwrap();
+        for i in 0..20 {
+            drop(t.submit_batch(&[("s", &format!("{i}"))]).unwrap());
+        }
+    }
+    // The flusher is stopped and joined at close, so the directory is free again at once.
+    let db = Db::open_with(dir.path(), options()).unwrap();
+    let t = db.existing_tenant("acme").unwrap();
+    assert_eq!(t.size(), 20);
+    let read = t.read("s", 0, 20).unwrap();
+    assert!(read.iter().enumerate().all(|(i, e)| e.data == i.to_string()));
+}
+
+#[test]
+fn a_failed_sync_fails_every_submitted_batch_it_carried_and_stops_the_log() {
+    let storage = MemoryStorage::new();
+    let db = Db::open_storage(Arc::new(storage.clone()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    t.append("s", "1").unwrap();
+    storage.fail_syncs(1);
+    let first = t.submit_batch(&[("s", "2")]);
+    let second = t.submit_batch(&[("s", "3")]);
+    let results: Vec<bool> = [first, second]
+        .into_iter()
+        .map(|p| p.and_then(|p| p.wait()).is_ok())
+        .collect();
+    assert_eq!(results, [false, false], "nothing after a failed sync is acknowledged");
+    let err = t.submit_batch(&[("s", "4")]).unwrap_err();
+    assert!(err.to_string().contains("stopped"), "{err}");
+    assert_eq!(t.size(), 1);
+}

@@ -18,6 +18,7 @@
 
 mod cursor;
 mod encode;
+mod flusher;
 mod frame;
 mod prepare;
 mod read;
@@ -28,7 +29,7 @@ mod tenant;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::ops::Range;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 pub use read::StoredEntry;
 
@@ -105,6 +106,14 @@ pub(crate) struct Log {
     buffers: Mutex<Vec<Vec<u8>>>,
     /// Zero-fills the next segment ahead of time, if enabled.
     preparer: Option<prepare::Preparer>,
+    /// Flushes submitted batches; started by the first `submit`.
+    flusher: Mutex<Option<flusher::Flusher>>,
+}
+
+/// A batch queued for a flush: the ticket that becomes durable with it, and its positions.
+pub(crate) struct Queued {
+    ticket: u64,
+    positions: Range<u64>,
 }
 
 /// Buffers kept for reuse, and the smallest worth keeping.
@@ -248,9 +257,7 @@ impl Log {
     fn lock(&self) -> MutexGuard<'_, Shared> {
         // Panics under this lock would be bugs in this module; the writer state is only
         // changed by code that cannot panic halfway, so continuing is sound.
-        self.shared
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn node_name(&self) -> &str {
@@ -329,6 +336,37 @@ impl Log {
         id: u32,
         items: &[T],
     ) -> Result<Range<u64>, WriteError> {
+        let queued = self.enqueue(id, items)?;
+        self.wait(queued)
+    }
+
+    /// Queues entries as one atomic batch and has the flusher thread write and sync it, so
+    /// the caller can encode its next batch meanwhile; [`Log::wait`] returns once it is
+    /// durable. A queued batch is flushed whether or not anyone waits for it.
+    pub(crate) fn submit<T: AppendItem>(
+        self: &Arc<Self>,
+        id: u32,
+        items: &[T],
+    ) -> Result<Queued, WriteError> {
+        let mut flusher = self.flusher.lock().unwrap_or_else(PoisonError::into_inner);
+        if flusher.is_none() {
+            *flusher = Some(flusher::Flusher::start(Arc::downgrade(self)).map_err(WriteError::Io)?);
+        }
+        let queued = self.enqueue(id, items)?;
+        if let Some(flusher) = flusher.as_ref() {
+            flusher.kick();
+        }
+        Ok(queued)
+    }
+
+    /// Waits until a queued batch is durable; returns its positions.
+    pub(crate) fn wait(&self, queued: Queued) -> Result<Range<u64>, WriteError> {
+        self.wait_durable(queued.ticket)?;
+        Ok(queued.positions)
+    }
+
+    /// Validates, encodes and seals `items` and queues them for the next flush.
+    fn enqueue<T: AppendItem>(&self, id: u32, items: &[T]) -> Result<Queued, WriteError> {
         if items.len() > limits::BATCH_ENTRIES_MAX {
             return Err(WriteError::TooLarge(format!(
                 "{} entries (at most {})",
@@ -339,18 +377,23 @@ impl Log {
         if items.is_empty() {
             // Nothing to write: an empty batch is trivially durable at the current end.
             let size = self.lock().tenant(id).durable_size;
-            return Ok(size..size);
+            return Ok(Queued {
+                ticket: NO_TICKET,
+                positions: size..size,
+            });
         }
         let mut salts = vec![[0u8; 32]; items.len()];
         self.salts.fill(&mut salts);
+        let queued = |end: &TenantEnd, ticket| Queued {
+            ticket,
+            positions: end.size..end.size + items.len() as u64,
+        };
         for _ in 0..OPTIMISTIC_ENCODE_ATTEMPTS {
             let end = self.tenant_end(id)?;
             let (mut batch, sealed) = self.encode_and_seal(id, &end, items, &salts)?;
             let mut g = self.lock();
             if let Some(ticket) = self.try_enqueue(&mut g, id, &mut batch, &sealed)? {
-                drop(g);
-                self.wait_durable(ticket)?;
-                return Ok(end.size..end.size + items.len() as u64);
+                return Ok(queued(&end, ticket));
             }
         }
         // Other writers of this tenant kept moving its end: encode under the lock.
@@ -360,9 +403,7 @@ impl Log {
         let ticket = self
             .try_enqueue(&mut g, id, &mut batch, &sealed)?
             .expect("the lock was held while encoding");
-        drop(g);
-        self.wait_durable(ticket)?;
-        Ok(end.size..end.size + items.len() as u64)
+        Ok(queued(&end, ticket))
     }
 
     fn encode_and_seal<T: AppendItem>(
@@ -428,36 +469,69 @@ impl Log {
                 return Err(WriteError::Stopped(reason.clone()));
             }
             if g.flushing {
-                g = self
-                    .committed
-                    .wait(g)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                g = self.wait_for_flush(g);
                 continue;
             }
-            let flush = g.take_flush();
-            g.flushing = true;
-            drop(g);
-            let result = self.write_flush(&flush);
-            g = self.lock();
-            g.flushing = false;
-            match result {
-                Ok(()) => mark_durable(&mut g, &flush),
-                Err(e) => {
-                    self.committed.notify_all();
-                    return Err(self.stop(&mut g, e));
-                }
-            }
-            self.committed.notify_all();
-            self.recycle(flush.chunks);
-            if let Some((state, files)) = flush.state {
-                drop(g);
-                if let Err(e) = self.write_state(&state, &files) {
-                    g = self.lock();
-                    return Err(self.stop(&mut g, e));
-                }
-                g = self.lock();
+            g = match self.lead_flush(g) {
+                Ok(g) => g,
+                // The flush synced the batch and then failed to save the recovery state:
+                // the batch is durable (later writes are refused).
+                Err(_) if self.lock().durable_ticket >= ticket => return Ok(()),
+                Err(e) => return Err(e),
+            };
+        }
+    }
+
+    /// Flushes until nothing is queued (the flusher thread's work). A failure stops the log,
+    /// and every waiter sees it.
+    fn flush_queued(&self) {
+        let mut g = self.lock();
+        while !g.chunks.is_empty() && g.stopped.is_none() {
+            g = match g.flushing {
+                true => self.wait_for_flush(g),
+                false => match self.lead_flush(g) {
+                    Ok(g) => g,
+                    Err(_) => return,
+                },
+            };
+        }
+    }
+
+    fn wait_for_flush<'a>(&'a self, g: MutexGuard<'a, Shared>) -> MutexGuard<'a, Shared> {
+        self.committed
+            .wait(g)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Writes and syncs everything queued, then marks it durable and wakes the waiters.
+    fn lead_flush<'a>(
+        &'a self,
+        mut g: MutexGuard<'a, Shared>,
+    ) -> Result<MutexGuard<'a, Shared>, WriteError> {
+        let flush = g.take_flush();
+        g.flushing = true;
+        drop(g);
+        let result = self.write_flush(&flush);
+        g = self.lock();
+        g.flushing = false;
+        match result {
+            Ok(()) => mark_durable(&mut g, &flush),
+            Err(e) => {
+                self.committed.notify_all();
+                return Err(self.stop(&mut g, e));
             }
         }
+        self.committed.notify_all();
+        self.recycle(flush.chunks);
+        if let Some((state, files)) = flush.state {
+            drop(g);
+            if let Err(e) = self.write_state(&state, &files) {
+                g = self.lock();
+                return Err(self.stop(&mut g, e));
+            }
+            g = self.lock();
+        }
+        Ok(g)
     }
 
     fn stop(&self, g: &mut Shared, error: io::Error) -> WriteError {
@@ -535,15 +609,21 @@ impl Log {
 
     /// Stops background work: called when the database closes.
     pub(crate) fn shut_down(&self) {
+        let flusher = self
+            .flusher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(flusher) = flusher {
+            flusher.stop();
+        }
         if let Some(preparer) = &self.preparer {
             preparer.stop();
         }
     }
 
     fn lock_buffers(&self) -> MutexGuard<'_, Vec<Vec<u8>>> {
-        self.buffers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.buffers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn recycle(&self, chunks: Vec<Chunk>) {
@@ -556,9 +636,7 @@ impl Log {
     }
 
     fn segments_lock(&self) -> MutexGuard<'_, BTreeMap<u64, Arc<dyn StorageFile>>> {
-        self.segments
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.segments.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn segment_file(&self, id: u64) -> io::Result<Arc<dyn StorageFile>> {
@@ -576,7 +654,7 @@ impl Log {
         let _one_at_a_time = self
             .state_writer
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+            .unwrap_or_else(PoisonError::into_inner);
         for f in files {
             f.sync()?;
         }
@@ -596,7 +674,7 @@ impl Log {
             g = self
                 .committed
                 .wait(g)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+                .unwrap_or_else(PoisonError::into_inner);
         }
         if g.stopped.is_some() || !g.chunks.is_empty() {
             return Ok(());
@@ -732,6 +810,9 @@ fn mark_durable(g: &mut Shared, flush: &Flush) {
         }
     }
 }
+
+/// The ticket of an empty batch: durable from the start.
+const NO_TICKET: u64 = 0;
 
 /// How often a writer encodes outside the lock before encoding under it.
 const OPTIMISTIC_ENCODE_ATTEMPTS: usize = 3;

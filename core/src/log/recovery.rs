@@ -126,6 +126,7 @@ impl Log {
             state_writer: Mutex::new(()),
             buffers: Mutex::new(Vec::new()),
             preparer,
+            flusher: Mutex::new(None),
         }
     }
 

@@ -66,6 +66,12 @@ pub(crate) struct AppendArgs {
     /// CPU per entry and peak memory for each.
     #[arg(long)]
     scaling: bool,
+    /// Batches in flight in the second VerityDB run: the writer submits a batch
+    /// (Tenant::submit_batch), encodes the next while it is written and synced, and waits for
+    /// each before it has more than this many in flight. Every batch is still durable before
+    /// it is acknowledged. 1 skips that run.
+    #[arg(long, default_value_t = 2)]
+    in_flight: usize,
 }
 
 /// One measured run.
@@ -89,10 +95,16 @@ struct AppendReport {
     batch: u64,
     payload_bytes: usize,
     fsync_p50_us: f64,
+    /// One batch at a time: append, wait until durable, append the next.
     veritydb: Run,
+    /// `in_flight` batches at a time (`--in-flight`), each durable before it is acknowledged.
+    veritydb_pipelined: Option<Run>,
+    in_flight: usize,
     sqlite: Option<Run>,
-    /// VerityDB entries/s divided by SQLite rows/s.
+    /// VerityDB entries/s (one batch at a time) divided by SQLite rows/s.
     ratio_vs_sqlite: Option<f64>,
+    /// Pipelined VerityDB entries/s divided by SQLite rows/s.
+    pipelined_ratio_vs_sqlite: Option<f64>,
 }
 
 pub(crate) fn run(command: BenchCommand) -> Result<(), String> {
@@ -119,7 +131,16 @@ fn append(args: &AppendArgs) -> Result<(), String> {
     let events: Vec<String> = (0..args.batch)
         .map(|i| payload(i, args.payload_bytes))
         .collect();
-    let veritydb = append_veritydb(&work.path().join("veritydb"), args, &events)?;
+    let veritydb = append_veritydb(&work.path().join("veritydb"), args, &events, 1)?;
+    let veritydb_pipelined = match args.in_flight {
+        0 | 1 => None,
+        n => Some(append_veritydb(
+            &work.path().join("veritydb-pipelined"),
+            args,
+            &events,
+            n,
+        )?),
+    };
     let sqlite = match args.no_baseline {
         true => None,
         false => Some(append_sqlite(
@@ -128,9 +149,13 @@ fn append(args: &AppendArgs) -> Result<(), String> {
             &events,
         )?),
     };
-    let ratio_vs_sqlite = sqlite
-        .as_ref()
-        .map(|s| veritydb.entries_per_second / s.entries_per_second);
+    let ratio = |run: &Run| {
+        sqlite
+            .as_ref()
+            .map(|s| run.entries_per_second / s.entries_per_second)
+    };
+    let ratio_vs_sqlite = ratio(&veritydb);
+    let pipelined_ratio_vs_sqlite = veritydb_pipelined.as_ref().and_then(ratio);
     let report = AppendReport {
         bench: "append",
         entries: args.entries,
@@ -138,8 +163,11 @@ fn append(args: &AppendArgs) -> Result<(), String> {
         payload_bytes: args.payload_bytes,
         fsync_p50_us,
         veritydb,
+        veritydb_pipelined,
+        in_flight: args.in_flight,
         sqlite,
         ratio_vs_sqlite,
+        pipelined_ratio_vs_sqlite,
     };
     if args.json {
         println!(
@@ -158,12 +186,12 @@ fn print_table(r: &AppendReport) {
         r.entries, r.payload_bytes, r.batch, r.fsync_p50_us
     );
     println!(
-        "{:<10} {:>14} {:>10} {:>12} {:>12} {:>12}",
+        "{:<22} {:>14} {:>10} {:>12} {:>12} {:>12}",
         "system", "entries/s", "MB/s", "CPU ns/entry", "of it kernel", "peak RSS MB"
     );
     let row = |name: &str, run: &Run| {
         println!(
-            "{:<10} {:>14.0} {:>10.1} {:>12.0} {:>12.0} {:>12.1}",
+            "{:<22} {:>14.0} {:>10.1} {:>12.0} {:>12.0} {:>12.1}",
             name,
             run.entries_per_second,
             run.payload_mb_per_second,
@@ -172,12 +200,19 @@ fn print_table(r: &AppendReport) {
             run.peak_rss_bytes as f64 / 1e6
         );
     };
+    let pipelined = format!("veritydb {} in flight", r.in_flight);
     row("veritydb", &r.veritydb);
+    if let Some(run) = &r.veritydb_pipelined {
+        row(&pipelined, run);
+    }
     if let Some(sqlite) = &r.sqlite {
         row("sqlite", sqlite);
     }
     if let Some(ratio) = r.ratio_vs_sqlite {
         println!("veritydb / sqlite = {ratio:.2}");
+    }
+    if let Some(ratio) = r.pipelined_ratio_vs_sqlite {
+        println!("{pipelined} / sqlite = {ratio:.2}");
     }
 }
 
@@ -204,23 +239,43 @@ fn measure(args: &AppendArgs, body: impl FnOnce() -> Result<(), String>) -> Resu
     })
 }
 
-fn append_veritydb(dir: &Path, args: &AppendArgs, events: &[String]) -> Result<Run, String> {
+fn append_veritydb(
+    dir: &Path,
+    args: &AppendArgs,
+    events: &[String],
+    in_flight: usize,
+) -> Result<Run, String> {
     let options = veritydb::Options::default()
         .preallocate_segments(args.preallocate)
         .direct_io(!args.buffered_io)
         .segment_bytes_max(args.segment_mib.saturating_mul(1024 * 1024));
     let db = veritydb::Db::open_with(dir, options).map_err(|e| e.to_string())?;
     let tenant = db.tenant("bench").map_err(|e| e.to_string())?;
+    let error = |e: veritydb::error::WriteError| e.to_string();
     measure(args, || {
+        let mut pending = std::collections::VecDeque::with_capacity(in_flight);
         let mut left = args.entries;
         while left > 0 {
             let n = left.min(args.batch) as usize;
             let batch: Vec<(&str, &str)> =
                 events[..n].iter().map(|e| ("bench", e.as_str())).collect();
-            tenant.append_batch(&batch).map_err(|e| e.to_string())?;
+            if in_flight <= 1 {
+                tenant.append_batch(&batch).map_err(error)?;
+            } else {
+                if pending.len() == in_flight {
+                    pending
+                        .pop_front()
+                        .map_or(Ok(0..0), veritydb::PendingBatch::wait)
+                        .map_err(error)?;
+                }
+                pending.push_back(tenant.submit_batch(&batch).map_err(error)?);
+            }
             left -= n as u64;
         }
-        Ok(())
+        pending
+            .into_iter()
+            .try_for_each(|p| p.wait().map(drop))
+            .map_err(error)
     })
 }
 
@@ -319,6 +374,8 @@ fn scaling(args: &AppendArgs) -> Result<(), String> {
             "append",
             "--json",
             "--no-baseline",
+            "--in-flight",
+            "1",
             "--entries",
             &entries.to_string(),
         ]);
