@@ -485,9 +485,9 @@ impl Tenant {
     pub fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, ReadError> {
         let view = self.view();
         if end.saturating_sub(start) > limits::READ_EVENTS_MAX as u64 {
-            return Err(ReadError::OutOfRange {
-                requested: end,
-                size: view.size,
+            return Err(ReadError::TooMany {
+                requested: end - start,
+                max: limits::READ_EVENTS_MAX,
             });
         }
         self.log().read_entries(&view, start, end)

@@ -95,6 +95,14 @@ pub enum ReadError {
         /// The log's durable size.
         size: u64,
     },
+    /// More entries than one read returns.
+    #[error("{requested} entries asked for in one read (at most {max}: read in steps)")]
+    TooMany {
+        /// How many were asked for.
+        requested: u64,
+        /// `limits::READ_EVENTS_MAX`.
+        max: usize,
+    },
     /// Reading failed.
     #[error("read failed: {0}")]
     Io(#[from] io::Error),

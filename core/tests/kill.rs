@@ -4,7 +4,8 @@
 //! checkpoints are there.
 //!
 //! The child is this test binary re-run with `VERITYDB_KILL_CHILD_DIR` set: four threads
-//! append batches to two tenants and print one line per acknowledged batch.
+//! append batches to two tenants (two of them submitting each batch before waiting for the
+//! previous one) and print one line per acknowledged batch.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use veritydb::entry;
 use veritydb::merkle::MemoryTree;
-use veritydb::{Db, Options};
+use veritydb::{Db, Options, PendingBatch};
 
 const CHILD_ENV: &str = "VERITYDB_KILL_CHILD_DIR";
 const TENANTS: [&str; 2] = ["north", "south"];
@@ -52,13 +53,24 @@ fn kill_child_writer() {
             let out = Arc::clone(&out);
             std::thread::spawn(move || {
                 let tenant = db.tenant(TENANTS[(k % 2) as usize]).unwrap();
+                // Threads 2 and 3 keep one batch submitted ahead of the one they wait for.
+                let pipelined = k >= 2;
+                let mut ahead: Option<(PendingBatch, u64)> = None;
                 for n in 0.. {
                     let seq = base + k * 1_000_000_000 + n;
                     let len = 1 + seq % 30;
                     let events: Vec<String> = (0..len).map(|i| event(seq, i)).collect();
                     let refs: Vec<(&str, &str)> =
                         events.iter().map(|e| ("s", e.as_str())).collect();
-                    let range = tenant.append_batch(&refs).unwrap();
+                    let (range, seq) = if pipelined {
+                        let submitted = (tenant.submit_batch(&refs).unwrap(), seq);
+                        let Some((pending, seq)) = ahead.replace(submitted) else {
+                            continue;
+                        };
+                        (pending.wait().unwrap(), seq)
+                    } else {
+                        (tenant.append_batch(&refs).unwrap(), seq)
+                    };
                     let mut out = out.lock().unwrap();
                     writeln!(
                         out,
@@ -163,7 +175,13 @@ fn verify(
 ) {
     for name in TENANTS {
         let tenant = db.existing_tenant(name).unwrap();
-        let entries = tenant.entries(0, tenant.size()).unwrap();
+        let size = tenant.size();
+        let mut entries = Vec::new();
+        while (entries.len() as u64) < size {
+            let at = entries.len() as u64;
+            let step = (size - at).min(veritydb::limits::READ_EVENTS_MAX as u64);
+            entries.extend(tenant.entries(at, at + step).unwrap());
+        }
         let mut chain = entry::CHAIN_GENESIS;
         let mut tree = MemoryTree::new();
         let mut roots = vec![tree.root()];

@@ -86,6 +86,20 @@ fn bad_input_is_refused_with_clear_errors() {
 /// Large batches are encoded by several threads: the error is still the first bad entry's,
 /// nothing of the batch is written, and a good batch reads back whole and in order.
 #[test]
+fn a_read_of_too_many_entries_says_so() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    t.append("s", "1").unwrap();
+    let max = veritydb::limits::READ_EVENTS_MAX as u64;
+    let err = t.entries(0, max + 1).unwrap_err();
+    assert!(
+        matches!(err, veritydb::error::ReadError::TooMany { requested, .. } if requested == max + 1),
+        "{err}"
+    );
+    assert!(err.to_string().contains("read in steps"), "{err}");
+}
+
+#[test]
 fn large_batches_refuse_their_first_bad_entry_and_keep_order() {
     let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
     let t = db.tenant("acme").unwrap();
@@ -281,7 +295,11 @@ fn a_submitted_batch_nobody_waits_for_is_flushed_before_close() {
     let t = db.existing_tenant("acme").unwrap();
     assert_eq!(t.size(), 20);
     let read = t.read("s", 0, 20).unwrap();
-    assert!(read.iter().enumerate().all(|(i, e)| e.data == i.to_string()));
+    assert!(
+        read.iter()
+            .enumerate()
+            .all(|(i, e)| e.data == i.to_string())
+    );
 }
 
 #[test]
@@ -297,7 +315,11 @@ fn a_failed_sync_fails_every_submitted_batch_it_carried_and_stops_the_log() {
         .into_iter()
         .map(|p| p.and_then(|p| p.wait()).is_ok())
         .collect();
-    assert_eq!(results, [false, false], "nothing after a failed sync is acknowledged");
+    assert_eq!(
+        results,
+        [false, false],
+        "nothing after a failed sync is acknowledged"
+    );
     let err = t.submit_batch(&[("s", "4")]).unwrap_err();
     assert!(err.to_string().contains("stopped"), "{err}");
     assert_eq!(t.size(), 1);

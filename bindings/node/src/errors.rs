@@ -251,7 +251,7 @@ impl From<WriteError> for BindingError {
 impl From<ReadError> for BindingError {
     fn from(e: ReadError) -> BindingError {
         let code = match &e {
-            ReadError::Invalid(_) => ErrorCode::Invalid,
+            ReadError::Invalid(_) | ReadError::TooMany { .. } => ErrorCode::Invalid,
             ReadError::OutOfRange { .. } => ErrorCode::OutOfRange,
             ReadError::Io(io) => io_code(io),
             ReadError::Corrupt(_) => ErrorCode::Corrupt,

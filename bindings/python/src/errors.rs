@@ -246,7 +246,7 @@ impl From<ReadError> for BindingError {
     fn from(e: ReadError) -> BindingError {
         let message = e.to_string();
         let family = match &e {
-            ReadError::Invalid(_) => Family::InvalidInput,
+            ReadError::Invalid(_) | ReadError::TooMany { .. } => Family::InvalidInput,
             ReadError::OutOfRange { .. } => Family::OutOfRange,
             ReadError::Io(io) => return io_error(io, message),
             ReadError::Corrupt(_) => Family::Corruption,

@@ -248,6 +248,10 @@ impl Failure {
                     requested: *requested,
                     size: *size,
                 },
+                ReadError::TooMany { requested, max } => ReadError::TooMany {
+                    requested: *requested,
+                    max: *max,
+                },
                 ReadError::Io(e) => ReadError::Io(duplicate_io(e)),
                 ReadError::Corrupt(c) => ReadError::Corrupt(c.clone()),
             }),
