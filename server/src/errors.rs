@@ -39,9 +39,8 @@ pub(crate) fn from_write(e: &WriteError) -> WireError {
 
 pub(crate) fn from_read(e: &ReadError) -> WireError {
     let (class, code) = match e {
-        ReadError::Invalid(_) | ReadError::TooMany { .. } => {
-            (ErrorClass::Invalid, codes::INVALID_INPUT)
-        }
+        ReadError::Invalid(_) => (ErrorClass::Invalid, codes::INVALID_INPUT),
+        ReadError::TooMany { .. } => (ErrorClass::Limit, codes::LIMIT),
         ReadError::OutOfRange { .. } => (ErrorClass::OutOfRange, codes::OUT_OF_RANGE),
         ReadError::Io(_) => (ErrorClass::Io, codes::IO),
         ReadError::Corrupt(_) => (ErrorClass::Corrupt, codes::CORRUPT),

@@ -251,7 +251,8 @@ impl From<WriteError> for BindingError {
 impl From<ReadError> for BindingError {
     fn from(e: ReadError) -> BindingError {
         let code = match &e {
-            ReadError::Invalid(_) | ReadError::TooMany { .. } => ErrorCode::Invalid,
+            ReadError::Invalid(_) => ErrorCode::Invalid,
+            ReadError::TooMany { .. } => ErrorCode::Limit,
             ReadError::OutOfRange { .. } => ErrorCode::OutOfRange,
             ReadError::Io(io) => io_code(io),
             ReadError::Corrupt(_) => ErrorCode::Corrupt,
@@ -492,6 +493,14 @@ mod tests {
                 }
                 .into(),
                 OutOfRange,
+            ),
+            (
+                ReadError::TooMany {
+                    requested: 9,
+                    max: 1,
+                }
+                .into(),
+                Limit,
             ),
             (ReadError::Io(io_error()).into(), Io),
             (ReadError::Corrupt(corruption()).into(), Corrupt),

@@ -246,7 +246,8 @@ impl From<ReadError> for BindingError {
     fn from(e: ReadError) -> BindingError {
         let message = e.to_string();
         let family = match &e {
-            ReadError::Invalid(_) | ReadError::TooMany { .. } => Family::InvalidInput,
+            ReadError::Invalid(_) => Family::InvalidInput,
+            ReadError::TooMany { .. } => Family::Limit,
             ReadError::OutOfRange { .. } => Family::OutOfRange,
             ReadError::Io(io) => return io_error(io, message),
             ReadError::Corrupt(_) => Family::Corruption,
@@ -526,6 +527,15 @@ mod tests {
                 }
                 .into()),
             ),
+            (
+                "ReadError",
+                "TooMany",
+                b(ReadError::TooMany {
+                    requested: 9,
+                    max: 1,
+                }
+                .into()),
+            ),
             ("ReadError", "Io", b(ReadError::Io(io_error()).into())),
             (
                 "ReadError",
@@ -789,6 +799,7 @@ mod tests {
             ("ExportError", "Proof") => Family::Corruption,
             ("ExportError", "Read" | "Checkpoint") => Family::Storage,
             (_, "TooLarge" | "LogFull" | "TooManyTenants" | "Limit") => Family::Limit,
+            ("ReadError", "TooMany") => Family::Limit,
             ("ExecuteError", "Write") => Family::Limit,
             (_, "OutOfRange" | "Range") => Family::OutOfRange,
             ("ReceiptError", "Read" | "Proof") => Family::OutOfRange,
