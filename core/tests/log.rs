@@ -281,6 +281,43 @@ fn submitted_batches_keep_their_order_and_mix_with_appends() {
 }
 
 #[test]
+fn tenants_submitting_from_several_threads_each_keep_their_order() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let t = db.tenant(&format!("t{w}")).unwrap();
+            std::thread::spawn(move || {
+                let mut pending = std::collections::VecDeque::new();
+                for b in 0..50u64 {
+                    let events: Vec<String> = (0..20).map(|i| (b * 20 + i).to_string()).collect();
+                    let batch: Vec<(&str, &str)> =
+                        events.iter().map(|e| ("s", e.as_str())).collect();
+                    pending.push_back((b, t.submit_batch(&batch).unwrap()));
+                    if pending.len() > 2 {
+                        let (b, p) = pending.pop_front().unwrap();
+                        assert_eq!(p.wait().unwrap(), b * 20..b * 20 + 20);
+                    }
+                }
+                for (b, p) in pending {
+                    assert_eq!(p.wait().unwrap(), b * 20..b * 20 + 20);
+                }
+                t
+            })
+        })
+        .collect();
+    for writer in writers {
+        let t = writer.join().unwrap();
+        assert_eq!(t.size(), 1000);
+        let read = t.read("s", 0, 1000).unwrap();
+        assert!(
+            read.iter()
+                .enumerate()
+                .all(|(i, e)| e.data == i.to_string())
+        );
+    }
+}
+
+#[test]
 fn a_submitted_batch_nobody_waits_for_is_flushed_before_close() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -54,14 +54,15 @@ impl Flusher {
                             .wait(state)
                             .unwrap_or_else(PoisonError::into_inner);
                     }
-                    // Batches queued before the stop are still flushed.
-                    if !state.kicked {
-                        return;
-                    }
+                    let stopping = state.stop;
                     state.kicked = false;
                     drop(state);
+                    // Batches queued before the stop are still flushed, kicked or not.
                     let Some(log) = log.upgrade() else { return };
                     log.flush_queued();
+                    if stopping {
+                        return;
+                    }
                 }
             })?;
         Ok(Flusher {
@@ -70,10 +71,10 @@ impl Flusher {
         })
     }
 
-    /// Asks the thread to flush what is queued now.
-    pub(super) fn kick(&self) {
-        self.signal.lock().kicked = true;
-        self.signal.wake.notify_one();
+    /// A handle that asks the thread to flush what is queued, usable without the lock that
+    /// guards the flusher.
+    pub(super) fn kicker(&self) -> Kicker {
+        Kicker(Arc::clone(&self.signal))
     }
 
     /// Flushes what is queued, stops the thread and waits for it.
@@ -83,6 +84,17 @@ impl Flusher {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Wakes the flusher thread; see [`Flusher::kicker`].
+pub(super) struct Kicker(Arc<Signal>);
+
+impl Kicker {
+    /// Asks the thread to flush what is queued now.
+    pub(super) fn kick(&self) {
+        self.0.lock().kicked = true;
+        self.0.wake.notify_one();
     }
 }
 

@@ -348,14 +348,22 @@ impl Log {
         id: u32,
         items: &[T],
     ) -> Result<Queued, WriteError> {
-        let mut flusher = self.flusher.lock().unwrap_or_else(PoisonError::into_inner);
-        if flusher.is_none() {
-            *flusher = Some(flusher::Flusher::start(Arc::downgrade(self)).map_err(WriteError::Io)?);
-        }
+        // The lock is held only to start the thread, so submitters of different tenants
+        // encode in parallel. A batch queued while the database closes is flushed by the
+        // stopping thread (it flushes whatever is queued) or by its waiter.
+        let kick = {
+            let mut flusher = self.flusher.lock().unwrap_or_else(PoisonError::into_inner);
+            match flusher.as_ref() {
+                Some(running) => running.kicker(),
+                None => {
+                    let started =
+                        flusher::Flusher::start(Arc::downgrade(self)).map_err(WriteError::Io)?;
+                    flusher.insert(started).kicker()
+                }
+            }
+        };
         let queued = self.enqueue(id, items)?;
-        if let Some(flusher) = flusher.as_ref() {
-            flusher.kick();
-        }
+        kick.kick();
         Ok(queued)
     }
 
