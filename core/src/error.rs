@@ -34,8 +34,8 @@ pub enum OpenError {
     /// The directory could not be read or written.
     #[error("cannot open the database: {0}")]
     Io(#[from] io::Error),
-    /// Another process holds the database open.
-    #[error("the database is in use by another process: {0}")]
+    /// Another process, or another open `Db` of this process, holds the database open.
+    #[error("the database is in use: {0}")]
     InUse(String),
     /// Stored data is damaged beyond a torn tail; nothing was changed.
     #[error("refusing to open: {0}")]

@@ -141,7 +141,9 @@ fn trusted_keys(value: &Bound<'_, PyAny>) -> PyResult<TrustedKeys> {
             )
         })?;
         let mut vkeys = Vec::new();
-        for item in iterator {
+        // One item past the limit is enough for `TrustedKeys::parse` to refuse the list, so
+        // an endless iterable ends here too.
+        for item in iterator.take(veritydb_verify::limits::TRUSTED_KEYS_MAX + 1) {
             let item = item?;
             let vkey: String = item.extract().map_err(|_| {
                 BindingError::new(
@@ -338,7 +340,7 @@ pub(crate) fn verify_checkpoint(
 ) -> PyResult<PyReport> {
     let keys = self::trusted_keys(trusted_keys)?;
     let bytes = text_input(py, checkpoint, "checkpoint", NOTE_BYTES_MAX)?;
-    let report = veritydb_verify::verify_checkpoint(&bytes, &keys, origin.as_deref());
+    let report = py.detach(|| veritydb_verify::verify_checkpoint(&bytes, &keys, origin.as_deref()));
     PyReport::new(py, &report)
 }
 
@@ -351,7 +353,8 @@ pub(crate) fn verify_note(
 ) -> PyResult<PyReport> {
     let keys = self::trusted_keys(trusted_keys)?;
     let bytes = text_input(py, note, "note", NOTE_BYTES_MAX)?;
-    PyReport::new(py, &veritydb_verify::verify_note(&bytes, &keys))
+    let report = py.detach(|| veritydb_verify::verify_note(&bytes, &keys));
+    PyReport::new(py, &report)
 }
 
 /// Verifies two signed checkpoints of one log and the consistency proof between them.
@@ -368,7 +371,8 @@ pub(crate) fn verify_checkpoint_consistency(
     let proof = self::proof(proof, "proof")?;
     let old = text_input(py, old, "old", NOTE_BYTES_MAX)?;
     let new = text_input(py, new, "new", NOTE_BYTES_MAX)?;
-    let report = veritydb_verify::verify_checkpoint_consistency(&old, &new, &proof, &keys);
+    let report =
+        py.detach(|| veritydb_verify::verify_checkpoint_consistency(&old, &new, &proof, &keys));
     PyReport::new(py, &report)
 }
 

@@ -101,6 +101,28 @@ def test_commit_sends_pending_writes_as_one_batch(tmp_path: Path) -> None:
         cur.execute("SELECT 1")
 
 
+def test_two_spellings_of_one_path_share_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = dbapi.connect("db", tenant="clinic", autocommit=True)
+    first.cursor().execute("CREATE TABLE v (id INTEGER PRIMARY KEY)")
+    # "./db" and the absolute path are the same directory: the same open database, not a
+    # second open that the directory lock would refuse.
+    second = dbapi.connect("./db", tenant="clinic")
+    third = dbapi.connect(str(tmp_path / "db"), tenant="clinic")
+    for con in (second, third):
+        cur = con.cursor()
+        cur.execute("SELECT COUNT(*) FROM v")
+        assert cur.fetchone() == (0,)
+    first.close()
+    second.close()
+    cur = third.cursor()
+    cur.execute("SELECT COUNT(*) FROM v")
+    assert cur.fetchone() == (0,)
+    third.close()
+
+
 def test_cursor_iteration_fetchmany_and_errors() -> None:
     with dbapi.connect(":memory:", autocommit=True) as con:
         cur = con.cursor()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -151,6 +152,9 @@ def test_bad_files(tmp_path: Path) -> None:
         verify.verify_export(b"", "not a key")
     with pytest.raises(veritydb.TrustedKeyError):
         verify.verify_export(b"", [])
+    # An endless iterable of keys is read only to one past the limit, then refused.
+    with pytest.raises(veritydb.TrustedKeyError, match="more than"):
+        verify.verify_export(b"", itertools.repeat(KEY))
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     with pytest.raises(veritydb.StorageError):

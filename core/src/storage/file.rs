@@ -40,7 +40,11 @@ impl FileStorage {
         lock.try_lock().map_err(|e| match e {
             fs::TryLockError::WouldBlock => io::Error::new(
                 io::ErrorKind::WouldBlock,
-                format!("{} is in use by another process", root.display()),
+                format!(
+                    "{} is already open (in another process, or elsewhere in this one: \
+                     share one open database)",
+                    root.display()
+                ),
             ),
             fs::TryLockError::Error(e) => e,
         })?;

@@ -26,6 +26,7 @@ Exceptions are the ``veritydb`` classes, which carry the PEP 249 hierarchy: ``Er
 from __future__ import annotations
 
 import datetime
+import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -168,13 +169,15 @@ def _acquire(location: str, token: Optional[str], tls: Any) -> tuple[veritydb.Da
         return veritydb.connect(location, token, tls=tls), ""
     if location == ":memory:":
         return veritydb.open(":memory:"), ""
+    # Two spellings of one directory ("db", "./db", a symlink) are one database.
+    key = os.path.realpath(location)
     with _shared_lock:
-        shared = _shared.get(location)
+        shared = _shared.get(key)
         if shared is None or shared.database.closed:
             shared = _Shared(veritydb.open(location))
-            _shared[location] = shared
+            _shared[key] = shared
         shared.users += 1
-        return shared.database, location
+        return shared.database, key
 
 
 def _release(database: veritydb.Database, key: str) -> None:
