@@ -331,7 +331,8 @@ pub struct Event {
 /// A batch queued by [`Tenant::submit_batch`], not yet acknowledged.
 #[must_use = "a submitted batch is acknowledged only when `wait` returns"]
 pub struct PendingBatch {
-    log: Arc<Log>,
+    /// The database, held like a [`Tenant`] holds it: it closes when the last handle goes.
+    db: Db,
     queued: crate::log::Queued,
 }
 
@@ -339,7 +340,7 @@ impl PendingBatch {
     /// Waits until the batch is durable; returns its positions. An error means the batch was
     /// not acknowledged: the write or sync failed and the log stopped (as for `append_batch`).
     pub fn wait(self) -> Result<Range<u64>, WriteError> {
-        self.log.wait(self.queued)
+        self.db.inner.log.wait(self.queued)
     }
 }
 
@@ -461,7 +462,7 @@ impl Tenant {
             .log
             .submit(self.id, &self.event_items(events))?;
         Ok(PendingBatch {
-            log: Arc::clone(&self.db.inner.log),
+            db: self.db.clone(),
             queued,
         })
     }

@@ -318,6 +318,33 @@ fn tenants_submitting_from_several_threads_each_keep_their_order() {
 }
 
 #[test]
+fn an_empty_submitted_batch_is_positioned_after_the_pending_ones() {
+    let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
+    let t = db.tenant("acme").unwrap();
+    let events: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    let batch: Vec<(&str, &str)> = events.iter().map(|e| ("s", e.as_str())).collect();
+    let first = t.submit_batch(&batch).unwrap();
+    let empty = t.submit_batch(&[]).unwrap();
+    assert_eq!(empty.wait().unwrap(), 10..10);
+    assert_eq!(first.wait().unwrap(), 0..10);
+}
+
+#[test]
+fn a_pending_batch_outlives_the_handles_it_came_from_then_frees_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let pending = {
+        let db = Db::open_with(dir.path(), options()).unwrap();
+        let t = db.tenant("acme").unwrap();
+        t.submit_batch(&[("s", "1")]).unwrap()
+    };
+    // The handle still holds the database, as a tenant handle would: it is usable...
+    assert_eq!(pending.wait().unwrap(), 0..1);
+    // ...and once it is gone the directory is free again.
+    let db = Db::open_with(dir.path(), options()).unwrap();
+    assert_eq!(db.existing_tenant("acme").unwrap().size(), 1);
+}
+
+#[test]
 fn a_submitted_batch_nobody_waits_for_is_flushed_before_close() {
     let dir = tempfile::tempdir().unwrap();
     {

@@ -348,6 +348,14 @@ impl Log {
         id: u32,
         items: &[T],
     ) -> Result<Queued, WriteError> {
+        if items.is_empty() {
+            // Positioned after the batches this writer submitted before it, durable or not.
+            let size = self.lock().tenant(id).size;
+            return Ok(Queued {
+                ticket: NO_TICKET,
+                positions: size..size,
+            });
+        }
         // The lock is held only to start the thread, so submitters of different tenants
         // encode in parallel. A batch queued while the database closes is flushed by the
         // stopping thread (it flushes whatever is queued) or by its waiter.

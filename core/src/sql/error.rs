@@ -272,6 +272,7 @@ impl Failure {
             Failure::Write(e) => QueryError::Io(io::Error::other(e.to_string())),
             Failure::Read(ReadError::Io(e)) => QueryError::Io(e),
             Failure::Read(ReadError::Corrupt(c)) => QueryError::Corrupt(c),
+            Failure::Read(e @ ReadError::TooMany { .. }) => QueryError::Limit(e.to_string()),
             Failure::Read(e) => QueryError::OutOfRange(e.to_string()),
         }
     }
@@ -289,6 +290,7 @@ impl Failure {
             Failure::Write(e) => ExecuteError::Write(e),
             Failure::Read(ReadError::Corrupt(c)) => ExecuteError::Corrupt(c),
             Failure::Read(ReadError::Io(e)) => ExecuteError::Io(e),
+            Failure::Read(e @ ReadError::TooMany { .. }) => ExecuteError::Limit(e.to_string()),
             Failure::Read(e) => ExecuteError::Io(io::Error::other(e.to_string())),
         }
     }

@@ -148,6 +148,9 @@ fn append(args: &AppendArgs) -> Result<(), String> {
         };
         append_veritydb(&work.path().join("warm-up"), &warm_up, &events, 1)?;
         fs::remove_dir_all(work.path().join("warm-up")).map_err(|e| e.to_string())?;
+        // Reset the peak-memory mark, so the measured run's peak is its own. Where the kernel
+        // refuses, the peak may be the warm-up's (it appends no more than the run does).
+        let _ = fs::write("/proc/self/clear_refs", "5");
     }
     let veritydb = append_veritydb(&work.path().join("veritydb"), args, &events, 1)?;
     let veritydb_pipelined = match args.in_flight {
@@ -400,8 +403,19 @@ struct ScalingSize {
 /// entries lasts about 15 ms, where one scheduler hiccup or page-cache flush moves the result
 /// by 20%, and this machine kind's speed drifts by as much over a minute; every size is
 /// therefore run several times and its lowest and median runs reported.
+/// Each count is odd, so the median is one of the runs.
 const SCALING_SIZES: [(u64, usize); 4] =
-    [(10_000, 9), (100_000, 5), (1_000_000, 3), (10_000_000, 2)];
+    [(10_000, 9), (100_000, 5), (1_000_000, 3), (10_000_000, 3)];
+const _: () = {
+    let mut i = 0;
+    while i < SCALING_SIZES.len() {
+        assert!(
+            SCALING_SIZES[i].1 % 2 == 1,
+            "an odd number of runs per size"
+        );
+        i += 1;
+    }
+};
 
 /// What each `--scaling` process appends to a scratch database before it measures: without it
 /// the 10^4 run, ten batches, also pays for starting the thread pool (measured here: 1.66-2.01
@@ -409,17 +423,21 @@ const SCALING_SIZES: [(u64, usize); 4] =
 const SCALING_WARM_UP_ENTRIES: u64 = 10_000;
 
 fn scaling(args: &AppendArgs) -> Result<(), String> {
-    // Round-robin over the sizes, so that a drift in the machine's speed during the minute
-    // this takes (a virtual machine's neighbours) touches every size alike.
+    // Each size's runs are spread evenly over the rounds, so that a drift in the machine's
+    // speed during the minutes this takes (a virtual machine's neighbours) touches every size
+    // alike.
     let rounds = SCALING_SIZES.iter().map(|(_, r)| *r).max().unwrap_or(1);
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); SCALING_SIZES.len()];
     for round in 0..rounds {
         for (i, (entries, repeats)) in SCALING_SIZES.iter().enumerate() {
-            if round >= *repeats {
+            if (round + 1) * repeats / rounds == round * repeats / rounds {
                 continue;
             }
             if !args.json {
-                eprintln!("scaling: {entries} entries, run {} of {repeats}", round + 1);
+                eprintln!(
+                    "scaling: {entries} entries, run {} of {repeats}",
+                    runs[i].len() + 1
+                );
             }
             runs[i].push(scaling_run(args, *entries)?);
         }
