@@ -17,6 +17,18 @@ fn options() -> Options {
         .background_checkpoints(false)
 }
 
+/// Asserts that stream `s` of `t` holds `n` events whose data are 0, 1, ... in order.
+fn assert_reads_back_in_order(t: &veritydb::Tenant, n: u64) {
+    assert_eq!(t.size(), n);
+    let read = t.read("s", 0, n).unwrap();
+    assert_eq!(read.len() as u64, n);
+    assert!(
+        read.iter()
+            .enumerate()
+            .all(|(i, e)| e.data == i.to_string())
+    );
+}
+
 #[test]
 fn append_read_and_prove() {
     let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
@@ -306,14 +318,7 @@ fn tenants_submitting_from_several_threads_each_keep_their_order() {
         })
         .collect();
     for writer in writers {
-        let t = writer.join().unwrap();
-        assert_eq!(t.size(), 1000);
-        let read = t.read("s", 0, 1000).unwrap();
-        assert!(
-            read.iter()
-                .enumerate()
-                .all(|(i, e)| e.data == i.to_string())
-        );
+        assert_reads_back_in_order(&writer.join().unwrap(), 1000);
     }
 }
 
@@ -321,23 +326,37 @@ fn tenants_submitting_from_several_threads_each_keep_their_order() {
 fn an_empty_submitted_batch_is_positioned_after_the_pending_ones() {
     let db = Db::open_storage(Arc::new(MemoryStorage::new()), options()).unwrap();
     let t = db.tenant("acme").unwrap();
-    let events: Vec<String> = (0..10).map(|i| i.to_string()).collect();
-    let batch: Vec<(&str, &str)> = events.iter().map(|e| ("s", e.as_str())).collect();
-    let first = t.submit_batch(&batch).unwrap();
+    // Ten batches queued back to back: the flusher cannot have synced them all by the time
+    // the empty one is submitted, so the durable end is not where it belongs.
+    let pending: Vec<_> = (0..10u64)
+        .map(|b| {
+            let events: Vec<String> = (b * 10..b * 10 + 10).map(|i| i.to_string()).collect();
+            let batch: Vec<(&str, &str)> = events.iter().map(|e| ("s", e.as_str())).collect();
+            t.submit_batch(&batch).unwrap()
+        })
+        .collect();
     let empty = t.submit_batch(&[]).unwrap();
-    assert_eq!(empty.wait().unwrap(), 10..10);
-    assert_eq!(first.wait().unwrap(), 0..10);
+    assert_eq!(empty.wait().unwrap(), 100..100);
+    for (b, p) in (0..10u64).zip(pending) {
+        assert_eq!(p.wait().unwrap(), b * 10..b * 10 + 10);
+    }
+    assert_reads_back_in_order(&t, 100);
 }
 
 #[test]
-fn a_pending_batch_outlives_the_handles_it_came_from_then_frees_the_directory() {
+fn a_pending_batch_holds_its_database_until_it_is_waited_for() {
     let dir = tempfile::tempdir().unwrap();
     let pending = {
         let db = Db::open_with(dir.path(), options()).unwrap();
         let t = db.tenant("acme").unwrap();
         t.submit_batch(&[("s", "1")]).unwrap()
     };
-    // The handle still holds the database, as a tenant handle would: it is usable...
+    // The handle still holds the database, as a tenant handle would: the directory stays
+    // open (refused to a second open) and the batch can be waited for...
+    assert!(matches!(
+        Db::open_with(dir.path(), options()),
+        Err(veritydb::error::OpenError::InUse(_))
+    ));
     assert_eq!(pending.wait().unwrap(), 0..1);
     // ...and once it is gone the directory is free again.
     let db = Db::open_with(dir.path(), options()).unwrap();
@@ -356,14 +375,7 @@ fn a_submitted_batch_nobody_waits_for_is_flushed_before_close() {
     }
     // The flusher is stopped and joined at close, so the directory is free again at once.
     let db = Db::open_with(dir.path(), options()).unwrap();
-    let t = db.existing_tenant("acme").unwrap();
-    assert_eq!(t.size(), 20);
-    let read = t.read("s", 0, 20).unwrap();
-    assert!(
-        read.iter()
-            .enumerate()
-            .all(|(i, e)| e.data == i.to_string())
-    );
+    assert_reads_back_in_order(&db.existing_tenant("acme").unwrap(), 20);
 }
 
 #[test]

@@ -64,9 +64,9 @@ pub(crate) struct AppendArgs {
     /// Segment size in MiB (Options::segment_bytes_max; default the largest, 256).
     #[arg(long, default_value_t = 256)]
     segment_mib: u64,
-    /// Run VerityDB at 10^4, 10^5, 10^6 and 10^7 entries, each run in a fresh process (the
-    /// smaller sizes several times), and report the median CPU per entry and peak memory of
-    /// each size.
+    /// Run VerityDB at 10^4, 10^5, 10^6 and 10^7 entries, each size several times, each run in
+    /// a fresh process, and report each size's lowest and median CPU per entry and peak
+    /// memory.
     #[arg(long)]
     scaling: bool,
     /// Batches in flight in the second VerityDB run: the writer submits a batch
